@@ -1,0 +1,1 @@
+"""People, organisations, sign-in sessions and passwords."""

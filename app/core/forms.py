@@ -1,0 +1,64 @@
+"""Turning Pydantic validation errors into translated, per-field messages for HTML forms."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from app.core.errors import DomainError
+from app.core.i18n import _
+
+FormModel = TypeVar("FormModel", bound=BaseModel)
+FORM_ERROR_KEY = "__form__"
+
+
+def _message_for(error: ErrorDetails) -> str:
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return _("This field is required.")
+    if kind == "string_too_short":
+        return _("Enter at least %(count)s characters.", count=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return _("Enter at most %(count)s characters.", count=ctx.get("max_length"))
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Enter a whole number.")
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return _("The number is outside the allowed range.")
+    if kind in ("literal_error", "enum"):
+        return _("Choose one of the options.")
+    if kind.startswith("klasteris_"):
+        # Our own validators raise messages that are already translated.
+        return error["msg"]
+    return _("This value is not valid.")
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        location = error["loc"]
+        # Cross-field checks name the field they belong to in their context.
+        name = str(location[0]) if location else str((error.get("ctx") or {}).get("field", FORM_ERROR_KEY))
+        errors.setdefault(name, _message_for(error))
+    return errors
+
+
+class FormInvalid(Exception):
+    """Carries per-field messages back to the handler that re-displays the form."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_form(model: type[FormModel], data: dict[str, Any]) -> FormModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FormInvalid(field_errors(exc)) from exc
+
+
+def errors_from(error: DomainError) -> dict[str, str]:
+    return {error.field or FORM_ERROR_KEY: error.message}

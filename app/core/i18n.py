@@ -1,0 +1,110 @@
+"""Translations (gettext via Babel), the request's locale, and locale-aware formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+from babel.support import LazyProxy, NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+DISPLAY_TIMEZONE = "Europe/Vilnius"
+
+_current_locale: ContextVar[str] = ContextVar("klasteris_locale", default="lt")
+
+
+@cache
+def translations_for(locale: str) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [locale], domain=DOMAIN)
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = translations_for(get_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations_for(get_locale()).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
+    """For module-level strings, translated when they are shown rather than at import."""
+    return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+_ = gettext
+
+
+def negotiate_locale(accept_language: str | None, available: tuple[str, ...]) -> str | None:
+    """Pick the first supported language from an Accept-Language header, honouring q-values."""
+    if not accept_language:
+        return None
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        weighted.append((-quality, position, tag.strip().lower()))
+    for _q, _pos, tag in sorted(weighted):
+        primary = tag.split("-")[0]
+        # Norwegian Bokmål is commonly sent as "no" or "nb".
+        if primary in ("no", "nn"):
+            primary = "nb"
+        if primary in available:
+            return primary
+    return None
+
+
+def language_name(locale: str) -> str:
+    """The language's own name ("lietuvių", "English", "norsk bokmål"), for the switcher."""
+    return Locale.parse(locale).get_display_name(locale) or locale
+
+
+def format_date_local(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, format=fmt, tzinfo=DISPLAY_TIMEZONE, locale=get_locale())
+    return format_date(value, format=fmt, locale=get_locale())
+
+
+def format_number(value: float | int) -> str:
+    return format_decimal(value, locale=get_locale())
+
+
+def format_share(value: float) -> str:
+    return format_percent(value, locale=get_locale())
+
+
+class using_locale:  # noqa: N801 - used like a function: `with using_locale("en"):`
+    """Temporarily switch locale, e.g. to write an email in the recipient's language."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        self._token = _current_locale.set(self.locale)
+
+    def __exit__(self, *_exc: object) -> None:
+        _current_locale.reset(self._token)

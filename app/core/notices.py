@@ -1,0 +1,31 @@
+"""One-line confirmations shown after a redirect, chosen by a key in the query string (never free text)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from app.core.i18n import _
+
+
+def _notices() -> dict[str, str]:
+    return {
+        "signed-in": _("You are signed in."),
+        "signed-out": _("You have signed out."),
+        "registered": _("Your account has been created. Welcome to Klasteris!"),
+        "reset-sent": _(
+            "If an account exists for that address, we have sent it a link to reset the password. Check your inbox."
+        ),
+        "password-reset": _("Your password has been changed. Sign in with the new password."),
+        "password-changed": _("Your password has been changed. Other browsers have been signed out."),
+        "profile-saved": _("Your profile has been saved."),
+    }
+
+
+def notice_for(request: Request) -> str | None:
+    key = request.query_params.get("notice")
+    return _notices().get(key) if key else None
+
+
+def with_notice(path: str, key: str) -> str:
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}notice={key}"

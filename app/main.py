@@ -1,0 +1,116 @@
+"""Application factory: create_app(settings) wires settings, database, templates, middleware and routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app import models  # noqa: F401 - registers every mapper before the first query
+from app.accounts import service as accounts_service
+from app.accounts.web import router as accounts_router
+from app.core.access import PUBLIC
+from app.core.config import Settings
+from app.core.csrf import csrf_protect
+from app.core.db import make_engine, make_sessionmaker
+from app.core.errors import DomainError, LoginRequired
+from app.core.i18n import _
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.core.templating import STATIC_DIR, make_templates, render
+from app.site.web import router as site_router
+
+logger = logging.getLogger("klasteris")
+
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def _error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    titles = {
+        400: _("The request could not be processed"),
+        403: _("Access denied"),
+        404: _("Page not found"),
+        405: _("This action is not allowed here"),
+        409: _("This conflicts with existing data"),
+        413: _("The request is too large"),
+        422: _("Some information is missing or not valid"),
+        429: _("Too many attempts"),
+    }
+    if status_code == 404 and message is None:
+        message = _("The page you are looking for does not exist or has been moved.")
+    return render(
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "title": titles.get(status_code, _("Something went wrong")), "message": message},
+        status_code=status_code,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target if request.method == 'GET' else '/'}", status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error_page(request, exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, _exc: RequestValidationError) -> Response:
+        return _error_page(request, 422, _("Check the address or the form and try again."))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return render(request, "errors/server_error.html", {}, status_code=500)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "engine", None) is None:
+            app.state.engine = make_engine(settings.database_url)
+            app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        yield
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="Klasteris",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = None
+    app.state.templates = make_templates()
+    app.state.principal_loader = accounts_service.principal_from_request
+
+    app.include_router(site_router)
+    app.include_router(accounts_router)
+    static = StaticFiles(directory=STATIC_DIR)
+    app.mount("/static", static, name="static")
+    app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]
+
+    _install_error_handlers(app)
+    # Outermost last: security headers wrap every response, including the 413 refusal.
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn app.main:app_factory --factory`."""
+    return create_app(Settings())

@@ -1,0 +1,1 @@
+"""Site-wide pages that belong to no single domain: home and health check."""

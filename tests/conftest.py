@@ -1,0 +1,106 @@
+"""Test fixtures: migrate once per run, then every test in its own rolled-back transaction.
+
+Set KLASTERIS_TEST_DATABASE_URL to run the same suite on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.cli import alembic_config
+from app.core.config import Settings
+from app.core.db import make_engine
+from app.core.deps import get_session
+from app.main import create_app
+from tests.factories import seed_organisations
+
+TEST_DATABASE_URL = os.environ.get("KLASTERIS_TEST_DATABASE_URL")
+
+
+def migrate(engine: Engine) -> None:
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "head")
+
+
+def reset_postgres_schema(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'klasteris-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        reset_postgres_schema(engine)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session whose commits only release savepoints; everything is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    seed_organisations(session)
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=database_url,
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db: Session) -> FastAPI:
+    application = create_app(settings)
+
+    def session_override() -> Iterator[Session]:
+        # Same unit-of-work semantics as production, on the test's savepoint.
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = session_override
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return TestClient(app, base_url="http://testserver", follow_redirects=False)
