@@ -22,7 +22,7 @@ _CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def seed_organisations(session: Session) -> None:
     seed_partner_organisations(session)
-    session.flush()
+    session.commit()
 
 
 def first_organisation(session: Session) -> Organisation:
@@ -51,7 +51,8 @@ def make_user(
         password=password,
         locale=locale,
     )
-    session.flush()
+    # Commit (on the test's savepoint) as a real earlier request would, so a request that rolls back keeps it.
+    session.commit()
     return user
 
 
