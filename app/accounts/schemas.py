@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, m
 from pydantic_core import PydanticCustomError
 
 from app.core.config import SUPPORTED_LOCALES
+from app.core.forms import DbId
 from app.core.i18n import _
 
 MIN_PASSWORD_LENGTH = 10
@@ -49,7 +50,7 @@ def _passwords_match(password: str, confirmation: str, field: str) -> None:
 class RegisterForm(FormModel):
     email: Email
     full_name: Name
-    organisation_id: int
+    organisation_id: DbId
     job_title: OptionalText = ""
     locale: LocaleCode = "lt"
     password: Password

@@ -162,6 +162,7 @@ def reset_password_page(request: Request, token: str, session: SessionDep, _user
 @router.post("/reset-password/{token}", name="reset_password_submit")
 def reset_password_submit(request: Request, token: str, session: SessionDep, _user: OptionalUser, form: FormData) -> Response:
     try:
+        service.valid_reset_token(session, token=token)
         data = parse_form(ResetPasswordForm, form)
         service.reset_password(session, token=token, new_password=data.password)
     except FormInvalid as invalid:

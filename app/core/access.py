@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from fastapi.routing import APIRoute
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
@@ -79,18 +81,46 @@ TRAINER = Policy("trainer", login_required=True, roles=frozenset({Role.TRAINER, 
 ADMIN = Policy("admin", login_required=True, roles=frozenset({Role.ADMIN}))
 
 
-def policies_of(route: BaseRoute) -> list[Policy]:
-    """Every policy a route depends on, found by walking its dependency tree."""
-    declared = getattr(route, "access_policy", None)
-    if isinstance(declared, Policy):
-        return [declared]
-    if not isinstance(route, APIRoute):
-        return []
+@dataclass(frozen=True)
+class RouteInfo:
+    """A route as the app serves it: full path (include prefixes applied) and its access policies."""
+
+    path: str
+    name: str
+    methods: frozenset[str]
+    route: BaseRoute
+    policies: tuple[Policy, ...]
+
+
+def _policies_in(dependant: Dependant) -> list[Policy]:
     found: list[Policy] = []
-    stack = list(route.dependant.dependencies)
+    stack = list(dependant.dependencies)
     while stack:
-        dependant = stack.pop()
-        if isinstance(dependant.call, Policy):
-            found.append(dependant.call)
-        stack.extend(dependant.dependencies)
+        current = stack.pop()
+        if isinstance(current.call, Policy):
+            found.append(current.call)
+        stack.extend(current.dependencies)
     return found
+
+
+def app_routes(app: FastAPI) -> list[RouteInfo]:
+    """Every route of the app, flattened through included routers."""
+    routes: list[RouteInfo] = []
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        declared = getattr(original, "access_policy", None)
+        if isinstance(declared, Policy):
+            policies = [declared]
+        else:
+            dependant = getattr(context, "dependant", None) or getattr(original, "dependant", None)
+            policies = _policies_in(dependant) if isinstance(original, APIRoute) and dependant else []
+        routes.append(
+            RouteInfo(
+                path=context.path or "",
+                name=context.name or "",
+                methods=frozenset(context.methods or ()),
+                route=original,
+                policies=tuple(policies),
+            )
+        )
+    return routes

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from app.core.errors import DomainError
 from app.core.i18n import _
 
 FormModel = TypeVar("FormModel", bound=BaseModel)
 FORM_ERROR_KEY = "__form__"
+MAX_DB_ID = 2**31 - 1
+
+
+def _check_db_id(value: int) -> int:
+    # Larger numbers cannot be row ids and would overflow the database driver.
+    if not 1 <= value <= MAX_DB_ID:
+        raise PydanticCustomError("klasteris_choice", _("Choose one of the options."))
+    return value
+
+
+DbId = Annotated[int, AfterValidator(_check_db_id)]
 
 
 def _message_for(error: ErrorDetails) -> str:

@@ -1,0 +1,74 @@
+"""What the gates need to know about the app's routes: their policies, sample path values, roles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.accounts.service import SESSION_COOKIE, start_session
+from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
+from app.core.config import Settings
+from tests.factories import make_user
+
+# A sample value for every path parameter name used by any route. A new parameter name makes the
+# access-matrix test fail until a sample is added here, so no route escapes the gates.
+PATH_SAMPLES: dict[str, str] = {
+    "token": "not-a-real-token",
+}
+
+ROLE_GRANTS: dict[str, set[Role] | None] = {
+    "anonymous": None,
+    "learner": {Role.LEARNER},
+    "trainer": {Role.TRAINER, Role.LEARNER},
+    "admin": {Role.ADMIN, Role.TRAINER, Role.LEARNER},
+}
+
+# The least-privileged role each policy admits: bad-input checks act as that person.
+LEAST_ROLE: dict[Policy, str] = {PUBLIC: "anonymous", SIGNED_IN: "learner", TRAINER: "trainer", ADMIN: "admin"}
+
+_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    route: RouteInfo
+    method: str
+    policy: Policy
+
+    @property
+    def url(self) -> str:
+        return _PARAM.sub(lambda match: PATH_SAMPLES[match.group(1)], self.route.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.route.path} [{self.policy.describe()}]"
+
+
+def missing_path_samples(app: FastAPI) -> set[str]:
+    names = {name for route in app_routes(app) for name in _PARAM.findall(route.path)}
+    return names - PATH_SAMPLES.keys()
+
+
+def endpoints(app: FastAPI) -> Iterator[Endpoint]:
+    """Every (route, method) pair with a single declared policy; mounts such as /static have no methods."""
+    for route in app_routes(app):
+        if len(route.policies) != 1:
+            continue
+        for method in sorted(route.methods):
+            yield Endpoint(route, method, route.policies[0])
+
+
+def client_as(app: FastAPI, db: Session, settings: Settings, role: str) -> TestClient:
+    """A browser signed in with a fresh account of the role (session created directly: no argon2 cost)."""
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    grants = ROLE_GRANTS[role]
+    if grants is not None:
+        user = make_user(db, roles=grants)
+        token = start_session(db, settings=settings, user=user, ip_address="127.0.0.1", user_agent="gates")
+        db.commit()
+        client.cookies.set(SESSION_COOKIE, token)
+    return client

@@ -1,0 +1,83 @@
+"""Route access matrix: every route declares one policy, and every role gets what that policy promises."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session
+
+from app.core.access import Policy, Role, app_routes
+from app.core.config import Settings
+from tests.factories import csrf_from
+from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
+
+
+def undeclared_routes(app: FastAPI) -> list[str]:
+    return [route.path for route in app_routes(app) if len(route.policies) != 1]
+
+
+def expected_outcome(policy: Policy, grants: set[Role] | None) -> str:
+    if not policy.login_required:
+        return "allowed"
+    if grants is None:
+        return "login"
+    if policy.roles and not (policy.roles & grants):
+        return "forbidden"
+    return "allowed"
+
+
+def observed_outcome(status: int, location: str) -> str:
+    if status == 303 and location.startswith("/login?next="):
+        return "login"
+    if status == 403:
+        return "forbidden"
+    if status >= 500:
+        return "error"
+    return "allowed"
+
+
+def test_every_route_declares_exactly_one_access_policy(app: FastAPI) -> None:
+    assert undeclared_routes(app) == []
+
+
+def test_every_path_parameter_has_a_sample_value(app: FastAPI) -> None:
+    assert missing_path_samples(app) == set(), "add samples to tests/gates/routes.py PATH_SAMPLES"
+
+
+def test_a_route_without_a_policy_is_caught(app: FastAPI) -> None:
+    router = APIRouter()
+
+    @router.get("/forgotten-policy")
+    def forgotten_policy() -> str:
+        return "open to everyone by accident"
+
+    app.include_router(router)
+    assert undeclared_routes(app) == ["/forgotten-policy"]
+
+
+@pytest.mark.parametrize("role", list(ROLE_GRANTS))
+def test_each_role_gets_what_each_route_policy_promises(
+    app: FastAPI, db: Session, settings: Settings, role: str
+) -> None:
+    mismatches: list[str] = []
+    checked = 0
+    for endpoint in endpoints(app):
+        # A fresh browser per request: one route (sign-out) would otherwise end the session for the rest.
+        client = client_as(app, db, settings, role)
+        token = csrf_from(client.get("/login").text) if role == "anonymous" else csrf_from(client.get("/profile").text)
+        response = client.request(endpoint.method, endpoint.url, data={"csrf_token": token} if endpoint.method != "GET" else None)
+        want = expected_outcome(endpoint.policy, ROLE_GRANTS[role])
+        got = observed_outcome(response.status_code, response.headers.get("location", ""))
+        if want != got:
+            mismatches.append(f"{endpoint} as {role}: expected {want}, got {got} ({response.status_code})")
+        checked += 1
+    assert checked >= len(list(endpoints(app))) > 0
+    assert mismatches == []
+
+
+def test_matrix_covers_every_route(app: FastAPI) -> None:
+    covered = {(endpoint.route.path, endpoint.method) for endpoint in endpoints(app)}
+    served = {(route.path, method) for route in app_routes(app) for method in route.methods}
+    assert covered == served
+
+
