@@ -42,6 +42,7 @@ axe:
 run: install catalogs
 	$(BIN)/klasteris migrate
 	$(BIN)/klasteris seed-organisations
+	$(BIN)/klasteris content sync
 	@echo ""
 	@echo "Klasteris is starting on http://127.0.0.1:8000"
 	@echo "Create an administrator in another terminal with:  $(BIN)/klasteris create-admin --email you@example.org"

@@ -71,5 +71,92 @@ def create_admin(
     console.print("Sign in and change it under Profile → Change password.")
 
 
+content_cli = typer.Typer(help="Course content files: validate and import.", no_args_is_help=True)
+courses_cli = typer.Typer(help="Course administration.", no_args_is_help=True)
+cli.add_typer(content_cli, name="content")
+cli.add_typer(courses_cli, name="courses")
+
+
+def _load_content_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.courses.content import ContentInvalid, load_content
+
+    try:
+        return load_content(settings.content_dir)
+    except ContentInvalid as invalid:
+        for error in invalid.errors:
+            console.print(f"[red]{error}[/red]", highlight=False)
+        console.print(f"[red]{len(invalid.errors)} problem(s) found; nothing was imported.[/red]")
+        raise typer.Exit(code=1) from invalid
+
+
+@content_cli.command("check")
+def content_check() -> None:
+    """Validate every content file without writing anything."""
+    bundle = _load_content_or_exit(Settings())
+    lessons = sum(len(course.lessons) for course in bundle.courses)
+    console.print(
+        f"[green]Content is valid:[/green] {len(bundle.programmes.programmes)} programmes, "
+        f"{len(bundle.courses)} courses, {lessons} lessons."
+    )
+    for course in bundle.courses:
+        if course.quiz_blocks:
+            blocks = ", ".join(f"{locale}: {count}" for locale, count in sorted(course.quiz_blocks.items()))
+            console.print(f"  {course.definition.code} quiz question blocks ({blocks})")
+
+
+@content_cli.command("sync")
+def content_sync() -> None:
+    """Import the content files in one transaction (safe to repeat: unchanged files change nothing)."""
+    from rich.progress import Progress
+
+    from app.courses.importer import sync_content
+
+    settings = Settings()
+    bundle = _load_content_or_exit(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with Progress(console=console, transient=True) as progress, session_scope(make_sessionmaker(engine)) as session:
+            task = progress.add_task("Importing courses", total=len(bundle.courses))
+            summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
+    finally:
+        engine.dispose()
+    for outcome in ("created", "updated", "archived"):
+        counts: dict[str, int] = getattr(summary, outcome)
+        described = ", ".join(f"{number} {kind}" for kind, number in sorted(counts.items())) or "nothing"
+        console.print(f"{outcome.capitalize()}: {described}")
+
+
+@courses_cli.command("assign-trainer")
+def assign_trainer(
+    course: str = typer.Option(..., help="Course code, e.g. SC1."),
+    email: str = typer.Option(..., help="The trainer's email address."),
+) -> None:
+    """Make a person a trainer of a course (and give them the trainer role)."""
+    from sqlalchemy import select
+
+    from app.accounts.models import User, UserRole
+    from app.core.access import Role
+    from app.core.errors import DomainError
+    from app.courses.service import assign_trainer as assign
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                console.print(f"[red]No account with the email address {email}.[/red]")
+                raise typer.Exit(code=1)
+            if not session.get(UserRole, (user.id, Role.TRAINER.value)):
+                session.add(UserRole(user_id=user.id, role=Role.TRAINER.value))
+            assign(session, code=course, user=user)
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+    console.print(f"{email} now teaches {course}.")
+
+
 def main() -> None:
     cli()

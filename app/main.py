@@ -23,6 +23,7 @@ from app.core.errors import DomainError, LoginRequired
 from app.core.i18n import _
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from app.core.templating import STATIC_DIR, make_templates, render
+from app.courses.web import router as courses_router
 from app.site.web import router as site_router
 
 logger = logging.getLogger("klasteris")
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(site_router)
     app.include_router(accounts_router)
+    app.include_router(courses_router)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", static, name="static")
     app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]

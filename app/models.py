@@ -2,5 +2,22 @@
 
 from app.accounts.models import LoginAttempt, Organisation, PasswordResetToken, User, UserRole, UserSession
 from app.core.db import Base
+from app.courses.models import Course, Enrolment, Lesson, LessonCompletion, LessonText, Programme, SearchTerm, Section
 
-__all__ = ["Base", "LoginAttempt", "Organisation", "PasswordResetToken", "User", "UserRole", "UserSession"]
+__all__ = [
+    "Base",
+    "Course",
+    "Enrolment",
+    "Lesson",
+    "LessonCompletion",
+    "LessonText",
+    "LoginAttempt",
+    "Organisation",
+    "PasswordResetToken",
+    "Programme",
+    "SearchTerm",
+    "Section",
+    "User",
+    "UserRole",
+    "UserSession",
+]

@@ -6,6 +6,7 @@ Set KLASTERIS_TEST_DATABASE_URL to run the same suite on PostgreSQL.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +21,14 @@ from app.cli import alembic_config
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.deps import get_session
+from app.courses.content import load_content
+from app.courses.importer import SyncSummary, sync_content
 from app.main import create_app
 from tests.factories import seed_organisations
 
 TEST_DATABASE_URL = os.environ.get("KLASTERIS_TEST_DATABASE_URL")
+CONTENT_FIXTURE = Path(__file__).parent / "courses" / "content_fixture"
+COURSE_DIR = Path("social-cluster/sc9-test-course")
 
 
 def migrate(engine: Engine) -> None:
@@ -73,12 +78,32 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def content_root(tmp_path: Path) -> Path:
+    """A copy of the test content folder, which each test may edit."""
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT_FIXTURE, root)
+    return root
+
+
+def sync(session: Session, root: Path) -> SyncSummary:
+    summary = sync_content(session, load_content(root))
+    session.commit()
+    return summary
+
+
+@pytest.fixture
+def synced(db: Session, content_root: Path) -> SyncSummary:
+    return sync(db, content_root)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, content_root: Path) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
         database_url=database_url,
         var_dir=tmp_path / "var",
+        content_dir=content_root,
         secret_key="test-secret-key-that-is-long-enough-0123456789",
         base_url="http://testserver",
     )

@@ -6,7 +6,8 @@ import datetime as dt
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -18,6 +19,7 @@ DOMAIN = "messages"
 DISPLAY_TIMEZONE = "Europe/Vilnius"
 
 _current_locale: ContextVar[str] = ContextVar("klasteris_locale", default="lt")
+T = TypeVar("T")
 
 
 @cache
@@ -41,6 +43,15 @@ def gettext(message: str, **variables: Any) -> str:
 def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
     text = translations_for(get_locale()).ngettext(singular, plural, n)
     return text % {"num": n, **variables}
+
+
+def unformatted_gettext(message: str) -> str:
+    """For Jinja's newstyle gettext, which substitutes the variables itself."""
+    return translations_for(get_locale()).gettext(message)
+
+
+def unformatted_ngettext(singular: str, plural: str, n: int) -> str:
+    return translations_for(get_locale()).ngettext(singular, plural, n)
 
 
 def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
@@ -73,6 +84,15 @@ def negotiate_locale(accept_language: str | None, available: tuple[str, ...]) ->
         if primary in available:
             return primary
     return None
+
+
+def pick(translations: Mapping[str, T], locale: str | None = None) -> T | str:
+    """The value in the locale; otherwise English for non-Lithuanian readers, then Lithuanian."""
+    for candidate in (locale or get_locale(), "en", "lt"):
+        value = translations.get(candidate)
+        if value:
+            return value
+    return ""
 
 
 def language_name(locale: str) -> str:

@@ -48,10 +48,11 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.unformatted_gettext, i18n.unformatted_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = i18n.format_date_local
     env.filters["number"] = i18n.format_number
     env.filters["share"] = i18n.format_share
+    env.filters["pick"] = i18n.pick
     env.globals["language_name"] = i18n.language_name
     env.globals["url_with_lang"] = url_with_lang
     return Jinja2Templates(env=env, context_processors=[_page_context])

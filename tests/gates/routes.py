@@ -19,6 +19,9 @@ from tests.factories import make_user
 # access-matrix test fail until a sample is added here, so no route escapes the gates.
 PATH_SAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
+    "code": "SC9",  # the course in tests/courses/content_fixture, synced by the gates
+    "slug": "first-steps",
+    "name": "diagram.png",
 }
 
 ROLE_GRANTS: dict[str, set[Role] | None] = {

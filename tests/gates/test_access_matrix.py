@@ -11,6 +11,9 @@ from app.core.config import Settings
 from tests.factories import csrf_from
 from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
 
+# Course routes need a course to act on: the fixture content is imported for every gate test.
+pytestmark = pytest.mark.usefixtures("synced")
+
 
 def undeclared_routes(app: FastAPI) -> list[str]:
     return [route.path for route in app_routes(app) if len(route.policies) != 1]

@@ -29,6 +29,9 @@ SQL = "' OR '1'='1'; DROP TABLE users; --"
 # Failed sign-ins are recorded on purpose (throttling), so that table may grow on bad input.
 TABLES_ALLOWED_TO_CHANGE = {"login_attempts"}
 
+# Course routes need a course to act on: the fixture content is imported for every gate test.
+pytestmark = pytest.mark.usefixtures("synced")
+
 
 @dataclass(frozen=True)
 class Payload:

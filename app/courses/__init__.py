@@ -1,0 +1,1 @@
+"""Programmes, courses, sections and lessons imported from content files; enrolment and lesson completion."""

@@ -1,0 +1,78 @@
+"""Pydantic models of the content files; unknown keys are errors, so typos never pass silently."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+CourseCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}[0-9]{1,3}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localised(Strict):
+    lt: Text
+    en: Text
+    nb: Text | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {locale: text for locale, text in self.model_dump().items() if text}
+
+
+class LocalisedList(Strict):
+    lt: list[Text] = Field(min_length=1)
+    en: list[Text] = Field(min_length=1)
+    nb: list[Text] | None = None
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {locale: items for locale, items in self.model_dump().items() if items}
+
+
+class ProgrammeEntry(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}$")]
+    slug: Slug
+    title: Localised
+    description: Localised
+
+
+class ProgrammesFile(Strict):
+    programmes: list[ProgrammeEntry] = Field(min_length=1)
+
+
+class CompetencyTarget(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.-]*$")]
+    level: int = Field(ge=1, le=3)
+
+
+class QuizSettings(Strict):
+    pass_mark: int = Field(ge=0, le=100)
+    attempts: int = Field(ge=0, description="0 means unlimited")
+    time_limit_minutes: int | None = Field(default=None, ge=1)
+
+
+class SectionEntry(Strict):
+    slug: Slug
+    title: Localised
+    lessons: list[Slug] = Field(min_length=1)
+
+
+class CourseFile(Strict):
+    code: CourseCode
+    programme: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}$")]
+    title: Localised
+    summary: Localised
+    outcomes: LocalisedList
+    hours: int = Field(ge=1, le=200)
+    competencies: list[CompetencyTarget] = Field(default_factory=list)
+    sections: list[SectionEntry] = Field(min_length=1)
+    quiz: QuizSettings | None = None
+
+
+class LessonFrontMatter(Strict):
+    title: Text
+    minutes: int = Field(ge=1, le=600)

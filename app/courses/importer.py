@@ -1,0 +1,170 @@
+"""Importing validated content into the database: idempotent upserts keyed by codes and slugs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.core.db import utcnow
+from app.core.markdown import plain_text, render_markdown
+from app.courses.content import ContentBundle, CourseSource, LessonSource, fingerprint
+from app.courses.content_schema import ProgrammeEntry
+from app.courses.models import Course, Lesson, LessonText, Programme, SearchTerm, Section
+from app.courses.search import terms
+
+
+@dataclass
+class SyncSummary:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    archived: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str, kind: str) -> None:
+        bucket: dict[str, int] = getattr(self, outcome)
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    @property
+    def changes(self) -> int:
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.archived.values())
+
+
+def media_url(course_code: str) -> Callable[[str], str]:
+    return lambda name: f"/courses/{course_code}/media/{name}"
+
+
+def _sync_programme(session: Session, entry: ProgrammeEntry, position: int, existing: Programme | None, summary: SyncSummary) -> Programme:
+    content_hash = fingerprint([entry.model_dump(), position])
+    if existing is None:
+        existing = Programme(code=entry.code, content_hash="")
+        session.add(existing)
+        summary.count("created", "programmes")
+    elif existing.content_hash == content_hash:
+        return existing
+    else:
+        summary.count("updated", "programmes")
+    existing.slug = entry.slug
+    existing.position = position
+    existing.title = entry.title.as_dict()
+    existing.description = entry.description.as_dict()
+    existing.content_hash = content_hash
+    return existing
+
+
+def _write_lesson_texts(session: Session, lesson: Lesson, source: LessonSource, course_code: str) -> None:
+    session.execute(delete(LessonText).where(LessonText.lesson_id == lesson.id))
+    session.execute(delete(SearchTerm).where(SearchTerm.lesson_id == lesson.id))
+    index: dict[tuple[str, str], bool] = {}
+    for locale, (front, body) in sorted(source.texts.items()):
+        text = plain_text(body)
+        session.add(
+            LessonText(
+                lesson_id=lesson.id,
+                locale=locale,
+                title=front.title,
+                minutes=front.minutes,
+                word_count=len(text.split()),
+                body_markdown=body,
+                body_html=render_markdown(body, media_url=media_url(course_code)),
+            )
+        )
+        for term in terms(front.title):
+            index[(term, locale)] = True
+        for term in terms(text):
+            index.setdefault((term, locale), False)
+    session.add_all(SearchTerm(term=term, locale=locale, lesson_id=lesson.id, in_title=in_title) for (term, locale), in_title in index.items())
+
+
+def _sync_course(session: Session, source: CourseSource, programme: Programme, position: int, existing: Course | None, summary: SyncSummary) -> None:
+    definition = source.definition
+    course_hash = fingerprint([definition.model_dump(), source.slug, position])
+    if existing is None:
+        existing = Course(code=definition.code, content_hash="", sections=[])
+        session.add(existing)
+        summary.count("created", "courses")
+    elif existing.content_hash != course_hash or existing.archived_at is not None:
+        summary.count("updated", "courses")
+    if existing.content_hash != course_hash or existing.archived_at is not None:
+        existing.slug = source.slug
+        existing.programme_id = programme.id
+        existing.position = position
+        existing.title = definition.title.as_dict()
+        existing.summary = definition.summary.as_dict()
+        existing.outcomes = definition.outcomes.as_dict()
+        existing.estimated_hours = definition.hours
+        existing.competencies = [target.model_dump() for target in definition.competencies]
+        existing.quiz_settings = definition.quiz.model_dump() if definition.quiz else {}
+        existing.content_hash = course_hash
+        existing.archived_at = None
+    session.flush()
+
+    sections = {section.slug: section for section in existing.sections}
+    lessons = {lesson.slug: lesson for section in existing.sections for lesson in section.lessons}
+    now = utcnow()
+    for section_position, entry in enumerate(definition.sections):
+        section = sections.pop(entry.slug, None)
+        if section is None:
+            section = Section(course_id=existing.id, slug=entry.slug, position=section_position, title=entry.title.as_dict())
+            session.add(section)
+            session.flush()
+            summary.count("created", "sections")
+        elif (section.position, section.title, section.archived_at) != (section_position, entry.title.as_dict(), None):
+            section.position, section.title, section.archived_at = section_position, entry.title.as_dict(), None
+            summary.count("updated", "sections")
+        for slug in sorted(entry.lessons, key=lambda lesson_slug: source.lessons[lesson_slug].number):
+            lesson_source = source.lessons[slug]
+            lesson = lessons.pop(slug, None)
+            lesson_hash = lesson_source.content_hash
+            if lesson is None:
+                lesson = Lesson(course_id=existing.id, section_id=section.id, slug=slug, position=lesson_source.number, content_hash=lesson_hash)
+                session.add(lesson)
+                session.flush()
+                _write_lesson_texts(session, lesson, lesson_source, definition.code)
+                summary.count("created", "lessons")
+                continue
+            placement = (lesson.section_id, lesson.position, lesson.archived_at)
+            if lesson.content_hash != lesson_hash:
+                _write_lesson_texts(session, lesson, lesson_source, definition.code)
+            if lesson.content_hash != lesson_hash or placement != (section.id, lesson_source.number, None):
+                lesson.section_id, lesson.position, lesson.archived_at = section.id, lesson_source.number, None
+                lesson.content_hash = lesson_hash
+                summary.count("updated", "lessons")
+    # Whatever the files no longer mention is archived, never deleted: learners' records point at it.
+    for lesson in lessons.values():
+        if lesson.archived_at is None:
+            lesson.archived_at = now
+            summary.count("archived", "lessons")
+    for section in sections.values():
+        if section.archived_at is None:
+            section.archived_at = now
+            summary.count("archived", "sections")
+
+
+def sync_content(session: Session, bundle: ContentBundle, *, progress: Callable[[str], None] | None = None) -> SyncSummary:
+    """Bring the database in line with the content files. The caller's transaction makes it all-or-nothing."""
+    summary = SyncSummary()
+    programmes = {programme.code: programme for programme in session.scalars(select(Programme))}
+    for position, entry in enumerate(bundle.programmes.programmes):
+        programmes[entry.code] = _sync_programme(session, entry, position, programmes.get(entry.code), summary)
+    session.flush()
+
+    courses = {
+        course.code: course
+        for course in session.scalars(
+            select(Course).options(selectinload(Course.sections).selectinload(Section.lessons))
+        )
+    }
+    ordered = sorted(bundle.courses, key=lambda source: (source.definition.programme, len(source.definition.code), source.definition.code))
+    for position, source in enumerate(ordered):
+        _sync_course(session, source, programmes[source.definition.programme], position, courses.pop(source.definition.code, None), summary)
+        if progress:
+            progress(source.definition.code)
+    now = utcnow()
+    for course in courses.values():
+        if course.archived_at is None:
+            course.archived_at = now
+            summary.count("archived", "courses")
+    session.flush()
+    return summary

@@ -1,0 +1,192 @@
+"""A real Klasteris server for browser tests: a fresh, committed, seeded database served by uvicorn.
+
+The regular test suite runs every test inside a rolled-back transaction; a browser talks to the app over
+HTTP from another thread, so it needs its own database whose rows are really committed.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from alembic import command
+from sqlalchemy import Engine
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.accounts.service import create_user, request_password_reset, seed_partner_organisations
+from app.courses.content import load_content
+from app.courses.importer import sync_content
+from app.courses.models import Course
+from app.courses.service import assign_trainer, enrol
+from app.cli import alembic_config
+from app.core.access import Role
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.main import create_app
+from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
+
+LOOPBACK = "127.0.0.1"
+SECRET_KEY = "live-server-secret-key-that-is-long-enough-0123456789"
+STARTUP_TIMEOUT_SECONDS = 15.0
+_RESET_LINK = re.compile(r"/reset-password/([A-Za-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    roles: frozenset[Role]
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    base_url: str
+    settings: Settings
+    accounts: Mapping[str, Account]
+    # A reset token that is valid until used; the crawler only opens the page (GET), so it stays valid.
+    reset_token: str
+
+
+def bind_free_loopback_socket() -> socket.socket:
+    """A listening socket on a free port; handing the socket itself to uvicorn leaves no race for the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    sock.listen(128)
+    return sock
+
+
+PROJECT_CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
+    """The real course content, with the learner enrolled and the trainer teaching every course."""
+    sync_content(session, load_content(PROJECT_CONTENT))
+    users = {user.email: user for user in session.scalars(select(User))}
+    for name, account in accounts.items():
+        user = users[account.email]
+        for course in session.scalars(select(Course)):
+            if Role.TRAINER in account.roles and Role.ADMIN not in account.roles:
+                assign_trainer(session, code=course.code, user=user)
+            elif account.roles == frozenset({Role.LEARNER}):
+                enrol(session, code=course.code, user=user)
+    session.flush()
+
+
+def live_settings(directory: Path, base_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=f"sqlite:///{directory / 'klasteris-live.db'}",
+        var_dir=directory / "var",
+        content_dir=PROJECT_CONTENT,
+        secret_key=SECRET_KEY,
+        base_url=base_url,
+    )
+
+
+def migrate_to_head(engine: Engine) -> None:
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        # Alembic's logging config would replace pytest's handlers.
+        config.attributes["configure_logging"] = False
+        command.upgrade(config, "head")
+
+
+def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]]) -> tuple[dict[str, Account], str]:
+    """Migrate, add the partner organisations and one account per entry; return the accounts and a reset token.
+
+    Each account's email is `<name>@example.lt` and its password is the test suite's DEFAULT_PASSWORD.
+    The reset token belongs to the first account.
+    """
+    engine = make_engine(settings.database_url)
+    try:
+        migrate_to_head(engine)
+        accounts: dict[str, Account] = {}
+        with session_scope(make_sessionmaker(engine)) as session:
+            seed_partner_organisations(session)
+            organisation = first_organisation(session)
+            for name, roles in roles_by_account.items():
+                account = Account(email=f"{name}@example.lt", password=DEFAULT_PASSWORD, roles=frozenset(roles))
+                create_user(
+                    session,
+                    email=account.email,
+                    full_name=f"{name.capitalize()} Testaitė",
+                    roles=set(roles),
+                    organisation_id=organisation.id,
+                    password=account.password,
+                    locale=settings.default_locale,
+                )
+                accounts[name] = account
+            _add_courses(session, accounts)
+        reset_token = _issue_reset_token(settings, engine, next(iter(accounts.values())).email)
+    finally:
+        engine.dispose()
+    return accounts, reset_token
+
+
+def _issue_reset_token(settings: Settings, engine: Engine, email: str) -> str:
+    """Only the token's digest is stored, so the usable token is read back from the email the service wrote."""
+    with session_scope(make_sessionmaker(engine)) as session:
+        request_password_reset(session, settings=settings, email=email)
+    messages = outbox_messages(settings.outbox_path)
+    if not messages:
+        raise RuntimeError(f"no password reset email was written to {settings.outbox_path}")
+    payload = messages[-1].get_payload(decode=True)
+    body = payload.decode() if isinstance(payload, bytes) else str(payload)
+    match = _RESET_LINK.search(body)
+    if match is None:
+        raise RuntimeError(f"the password reset email has no reset link:\n{body}")
+    return match.group(1)
+
+
+def wait_until_answering(url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the live server thread stopped during start-up; see the log above")
+        if server.started:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the live server did not answer {url} within {STARTUP_TIMEOUT_SECONDS:.0f} s")
+
+
+@contextmanager
+def running_live_site(directory: Path, roles_by_account: Mapping[str, set[Role]]) -> Iterator[LiveSite]:
+    """Seed a fresh database in `directory` and serve the app on a free loopback port until the block ends."""
+    sock = bind_free_loopback_socket()
+    port = sock.getsockname()[1]
+    base_url = f"http://{LOOPBACK}:{port}"
+    settings = live_settings(directory, base_url)
+    accounts, reset_token = seed_database(settings, roles_by_account)
+
+    config = uvicorn.Config(create_app(settings), host=LOOPBACK, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    # uvicorn only installs signal handlers on the main thread, so a daemon thread is safe here.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="klasteris-live-server", daemon=True)
+    thread.start()
+    try:
+        wait_until_answering(f"{base_url}/healthz", server, thread)
+        yield LiveSite(base_url=base_url, settings=settings, accounts=accounts, reset_token=reset_token)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
