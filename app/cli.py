@@ -158,5 +158,48 @@ def assign_trainer(
     console.print(f"{email} now teaches {course}.")
 
 
+@cli.command("seed-demo")
+def seed_demo(
+    learners: int = typer.Option(5000, min=0, help="How many demo learners to create."),
+    trainers: int = typer.Option(20, min=0, help="How many demo trainers to create."),
+    replace: bool = typer.Option(False, "--replace", help="Delete the existing demo accounts first."),
+) -> None:
+    """Bulk-create demo learners and trainers (…@demo.klasteris.lt) for benchmarks; prints their shared password."""
+    from rich.progress import Progress
+
+    from app.core.errors import DomainError
+    from app.demo.seed import DemoDataExists, demo_email, planned_progress
+    from app.demo.seed import seed_demo as seed_demo_data
+
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Progress(console=console, transient=True) as progress, session_scope(make_sessionmaker(engine)) as session:
+            task = progress.add_task("Adding demo accounts", total=planned_progress(learners=learners, trainers=trainers))
+            result = seed_demo_data(
+                session,
+                learners=learners,
+                trainers=trainers,
+                replace=replace,
+                progress=lambda units: progress.advance(task, units),
+            )
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        if isinstance(error, DemoDataExists):
+            console.print("Run again with --replace to delete them and create new ones.")
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+    if result.replaced:
+        console.print(f"Deleted {result.replaced} earlier demo accounts.")
+    console.print(
+        f"Demo data: {result.learners} learners and {result.trainers} trainers "
+        f"in {result.organisations} organisations."
+    )
+    if result.learners:
+        console.print(f"Sign in as, for example, {demo_email('learner', 1)}")
+    console.print(f"Password of every demo account: [bold]{result.password}[/bold]", highlight=False)
+
+
 def main() -> None:
     cli()

@@ -2,12 +2,29 @@
 
 from app.accounts.models import LoginAttempt, Organisation, PasswordResetToken, User, UserRole, UserSession
 from app.core.db import Base
-from app.courses.models import Course, Enrolment, Lesson, LessonCompletion, LessonText, Programme, SearchTerm, Section
+from app.courses.models import (
+    Competency,
+    CompetencyArea,
+    CompetencyLevel,
+    Course,
+    Enrolment,
+    GlossaryTerm,
+    Lesson,
+    LessonCompletion,
+    LessonText,
+    Programme,
+    SearchTerm,
+    Section,
+)
 
 __all__ = [
     "Base",
+    "Competency",
+    "CompetencyArea",
+    "CompetencyLevel",
     "Course",
     "Enrolment",
+    "GlossaryTerm",
     "Lesson",
     "LessonCompletion",
     "LessonText",

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from app.core.markdown import markdown_images
-from app.courses.content_schema import CourseFile, LessonFrontMatter, ProgrammesFile
+from app.courses.content_schema import CompetencyModelFile, CourseFile, GlossaryFile, LessonFrontMatter, ProgrammesFile
 
 CONTENT_LOCALES = ("lt", "en", "nb")
 REQUIRED_LOCALES = ("lt", "en")
@@ -62,6 +62,8 @@ class CourseSource:
 class ContentBundle:
     programmes: ProgrammesFile
     courses: list[CourseSource]
+    competency_model: CompetencyModelFile | None = None
+    glossary: GlossaryFile | None = None
 
 
 def fingerprint(data: Any) -> str:
@@ -205,16 +207,35 @@ def _load_course(folder: Path, root: Path, programme_codes: set[str], competency
     return CourseSource(slug=folder.name, folder=folder, definition=definition, lessons=lessons, quiz_blocks=quiz_blocks)
 
 
-def _competency_codes(root: Path) -> set[str] | None:
+def _load_competency_model(root: Path, errors: list[ContentError]) -> CompetencyModelFile | None:
     path = root / "competencies.yaml"
     if not path.is_file():
         return None
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {
-        str(competency.get("code"))
-        for area in data.get("areas", [])
-        for competency in area.get("competencies", [])
-    }
+    model = _parse_yaml(path.read_text(encoding="utf-8"), "competencies.yaml", CompetencyModelFile, errors)
+    if model is None:
+        return None
+    codes = [competency.code for area in model.areas for competency in area.competencies]
+    for code in sorted({code for code in codes if codes.count(code) > 1}):
+        errors.append(ContentError("competencies.yaml", code, "competency code used twice"))
+    for area in model.areas:
+        for competency in area.competencies:
+            if not competency.code.startswith(area.code):
+                errors.append(ContentError("competencies.yaml", competency.code, f"code must start with its area's code {area.code}"))
+            if set(competency.levels) != {1, 2, 3}:
+                errors.append(ContentError("competencies.yaml", competency.code, "needs indicators for levels 1, 2 and 3"))
+    return model
+
+
+def _load_glossary(root: Path, errors: list[ContentError]) -> GlossaryFile | None:
+    path = root / "glossary.yaml"
+    if not path.is_file():
+        return None
+    glossary = _parse_yaml(path.read_text(encoding="utf-8"), "glossary.yaml", GlossaryFile, errors)
+    if glossary is not None:
+        slugs = [entry.slug for entry in glossary.terms]
+        for slug in sorted({slug for slug in slugs if slugs.count(slug) > 1}):
+            errors.append(ContentError("glossary.yaml", slug, "term listed twice"))
+    return glossary
 
 
 def load_content(root: Path) -> ContentBundle:
@@ -226,7 +247,11 @@ def load_content(root: Path) -> ContentBundle:
     programmes = _parse_yaml(programmes_path.read_text(encoding="utf-8"), "programmes.yaml", ProgrammesFile, errors)
     programme_codes = {entry.code for entry in programmes.programmes} if programmes else set()
     programme_folders = {entry.code: entry.slug for entry in programmes.programmes} if programmes else {}
-    competency_codes = _competency_codes(root)
+    competency_model = _load_competency_model(root, errors)
+    competency_codes = (
+        {competency.code for area in competency_model.areas for competency in area.competencies} if competency_model else None
+    )
+    glossary = _load_glossary(root, errors)
     courses: list[CourseSource] = []
     seen_codes: dict[str, str] = {}
     for course_file in sorted(root.glob("*/*/course.yaml")):
@@ -243,4 +268,4 @@ def load_content(root: Path) -> ContentBundle:
         courses.append(course)
     if errors or programmes is None:
         raise ContentInvalid(errors)
-    return ContentBundle(programmes=programmes, courses=courses)
+    return ContentBundle(programmes=programmes, courses=courses, competency_model=competency_model, glossary=glossary)

@@ -76,3 +76,46 @@ class CourseFile(Strict):
 class LessonFrontMatter(Strict):
     title: Text
     minutes: int = Field(ge=1, le=600)
+
+
+class LevelIndicators(Strict):
+    lt: list[Text] = Field(min_length=1)
+    en: list[Text] = Field(min_length=1)
+    nb: list[Text] | None = None
+
+
+class Competency(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]$")]
+    title: Localised
+    description: Localised
+    levels: dict[int, LevelIndicators]  # 1 awareness, 2 practitioner, 3 leader: observable indicators
+
+
+class CompetencyArea(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
+    title: Localised
+    description: Localised
+    competencies: list[Competency] = Field(min_length=1)
+
+
+class ProficiencyLevel(Strict):
+    level: int = Field(ge=1, le=3)
+    title: Localised
+    description: Localised
+
+
+class CompetencyModelFile(Strict):
+    title: Localised
+    description: Localised
+    levels: list[ProficiencyLevel] = Field(min_length=3, max_length=3)
+    areas: list[CompetencyArea] = Field(min_length=1)
+
+
+class GlossaryEntry(Strict):
+    slug: Slug
+    term: Localised
+    definition: Localised
+
+
+class GlossaryFile(Strict):
+    terms: list[GlossaryEntry] = Field(min_length=1)

@@ -11,8 +11,19 @@ from sqlalchemy.orm import Session, selectinload
 from app.core.db import utcnow
 from app.core.markdown import plain_text, render_markdown
 from app.courses.content import ContentBundle, CourseSource, LessonSource, fingerprint
-from app.courses.content_schema import ProgrammeEntry
-from app.courses.models import Course, Lesson, LessonText, Programme, SearchTerm, Section
+from app.courses.content_schema import CompetencyModelFile, GlossaryFile, ProgrammeEntry
+from app.courses.models import (
+    Competency,
+    CompetencyArea,
+    CompetencyLevel,
+    Course,
+    GlossaryTerm,
+    Lesson,
+    LessonText,
+    Programme,
+    SearchTerm,
+    Section,
+)
 from app.courses.search import terms
 
 
@@ -142,9 +153,85 @@ def _sync_course(session: Session, source: CourseSource, programme: Programme, p
             summary.count("archived", "sections")
 
 
+def _update_if_changed(row: object, values: dict[str, object]) -> bool:
+    changed = any(getattr(row, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(row, name, value)
+    return changed
+
+
+def _sync_competency_model(session: Session, model: CompetencyModelFile, summary: SyncSummary) -> None:
+    levels = {level.level: level for level in session.scalars(select(CompetencyLevel))}
+    for entry in model.levels:
+        values = {"title": entry.title.as_dict(), "description": entry.description.as_dict()}
+        if entry.level not in levels:
+            session.add(CompetencyLevel(level=entry.level, **values))
+            summary.count("created", "competency levels")
+        elif _update_if_changed(levels[entry.level], values):
+            summary.count("updated", "competency levels")
+    areas = {area.code: area for area in session.scalars(select(CompetencyArea))}
+    competencies = {competency.code: competency for competency in session.scalars(select(Competency))}
+    for area_position, area_entry in enumerate(model.areas):
+        area_values = {
+            "position": area_position,
+            "title": area_entry.title.as_dict(),
+            "description": area_entry.description.as_dict(),
+            "archived_at": None,
+        }
+        area = areas.pop(area_entry.code, None)
+        if area is None:
+            area = CompetencyArea(code=area_entry.code, **area_values)
+            session.add(area)
+            session.flush()
+            summary.count("created", "competency areas")
+        elif _update_if_changed(area, area_values):
+            summary.count("updated", "competency areas")
+        for position, entry in enumerate(area_entry.competencies):
+            values = {
+                "area_id": area.id,
+                "position": position,
+                "title": entry.title.as_dict(),
+                "description": entry.description.as_dict(),
+                "indicators": {str(level): indicators.model_dump(exclude_none=True) for level, indicators in sorted(entry.levels.items())},
+                "archived_at": None,
+            }
+            competency = competencies.pop(entry.code, None)
+            if competency is None:
+                session.add(Competency(code=entry.code, **values))
+                summary.count("created", "competencies")
+            elif _update_if_changed(competency, values):
+                summary.count("updated", "competencies")
+    now = utcnow()
+    # Profiles built from completed courses refer to competency codes: retire, never delete.
+    for stale in [*competencies.values(), *areas.values()]:
+        if stale.archived_at is None:
+            stale.archived_at = now
+            summary.count("archived", "competencies" if isinstance(stale, Competency) else "competency areas")
+
+
+def _sync_glossary(session: Session, glossary: GlossaryFile, summary: SyncSummary) -> None:
+    terms = {term.slug: term for term in session.scalars(select(GlossaryTerm))}
+    for entry in glossary.terms:
+        values = {"term": entry.term.as_dict(), "definition": entry.definition.as_dict(), "archived_at": None}
+        term = terms.pop(entry.slug, None)
+        if term is None:
+            session.add(GlossaryTerm(slug=entry.slug, **values))
+            summary.count("created", "glossary terms")
+        elif _update_if_changed(term, values):
+            summary.count("updated", "glossary terms")
+    for stale in terms.values():
+        if stale.archived_at is None:
+            stale.archived_at = utcnow()
+            summary.count("archived", "glossary terms")
+
+
 def sync_content(session: Session, bundle: ContentBundle, *, progress: Callable[[str], None] | None = None) -> SyncSummary:
     """Bring the database in line with the content files. The caller's transaction makes it all-or-nothing."""
     summary = SyncSummary()
+    if bundle.competency_model is not None:
+        _sync_competency_model(session, bundle.competency_model, summary)
+    if bundle.glossary is not None:
+        _sync_glossary(session, bundle.glossary, summary)
     programmes = {programme.code: programme for programme in session.scalars(select(Programme))}
     for position, entry in enumerate(bundle.programmes.programmes):
         programmes[entry.code] = _sync_programme(session, entry, position, programmes.get(entry.code), summary)

@@ -132,3 +132,51 @@ class LessonCompletion(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), primary_key=True, index=True)
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CompetencyLevel(Base):
+    """The model's proficiency levels: 1 awareness, 2 practitioner, 3 leader."""
+
+    __tablename__ = "competency_levels"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[Translations] = mapped_column(JSON)
+    description: Mapped[Translations] = mapped_column(JSON)
+
+
+class CompetencyArea(IdMixin, Base):
+    __tablename__ = "competency_areas"
+
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[Translations] = mapped_column(JSON)
+    description: Mapped[Translations] = mapped_column(JSON)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    competencies: Mapped[list[Competency]] = relationship(back_populates="area", lazy="raise", order_by="Competency.position")
+
+
+class Competency(IdMixin, Base):
+    """A competency of the model, keyed by its stable code (e.g. B2); courses refer to codes."""
+
+    __tablename__ = "competencies"
+
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("competency_areas.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[Translations] = mapped_column(JSON)
+    description: Mapped[Translations] = mapped_column(JSON)
+    # {"1": {"lt": [...], "en": [...]}, "2": ..., "3": ...}: observable indicators per level
+    indicators: Mapped[dict[str, dict[str, list[str]]]] = mapped_column(JSON)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    area: Mapped[CompetencyArea] = relationship(back_populates="competencies", lazy="raise")
+
+
+class GlossaryTerm(IdMixin, Base):
+    __tablename__ = "glossary_terms"
+
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    term: Mapped[Translations] = mapped_column(JSON)
+    definition: Mapped[Translations] = mapped_column(JSON)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

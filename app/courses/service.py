@@ -12,7 +12,21 @@ from app.accounts.models import User
 from app.core.access import Role
 from app.core.errors import Conflict, NotFound
 from app.core.i18n import _, pick
-from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion, LessonText, Programme, SearchTerm, Section
+from app.courses.models import (
+    Competency,
+    CompetencyArea,
+    CompetencyLevel,
+    Course,
+    CourseRole,
+    Enrolment,
+    GlossaryTerm,
+    Lesson,
+    LessonCompletion,
+    LessonText,
+    Programme,
+    SearchTerm,
+    Section,
+)
 from app.courses.search import prefix_upper_bound, query_terms
 
 SEARCH_RESULT_LIMIT = 30
@@ -42,6 +56,8 @@ class Catalogue:
     programmes: list[Programme]
     progress: dict[int, CourseProgress] = field(default_factory=dict)
     hits: list[SearchHit] = field(default_factory=list)
+    competencies: dict[str, Competency] = field(default_factory=dict)
+    levels: dict[int, CompetencyLevel] = field(default_factory=dict)
 
 
 def _active_lesson_counts(session: Session) -> dict[int, int]:
@@ -109,10 +125,44 @@ def catalogue(session: Session, *, user: User | None, programme_code: str | None
         statement = statement.where(Programme.code == programme_code)
     programmes = list(session.scalars(statement))
     course_ids = [course.id for programme in programmes for course in programme.courses]
-    result = Catalogue(programmes=programmes, progress=_progress_for(session, user, course_ids))
+    result = Catalogue(
+        programmes=programmes,
+        progress=_progress_for(session, user, course_ids),
+        competencies=competencies_by_code(session),
+        levels=competency_levels(session),
+    )
     if query.strip():
         result.hits = search_lessons(session, query=query, locale=locale)
     return result
+
+
+def competencies_by_code(session: Session) -> dict[str, Competency]:
+    return {competency.code: competency for competency in session.scalars(select(Competency))}
+
+
+def competency_levels(session: Session) -> dict[int, CompetencyLevel]:
+    return {level.level: level for level in session.scalars(select(CompetencyLevel))}
+
+
+@dataclass(frozen=True)
+class CompetencyModel:
+    areas: list[CompetencyArea]
+    levels: dict[int, CompetencyLevel]
+
+
+def competency_model(session: Session) -> CompetencyModel:
+    areas = session.scalars(
+        select(CompetencyArea)
+        .where(CompetencyArea.archived_at.is_(None))
+        .order_by(CompetencyArea.position)
+        .options(selectinload(CompetencyArea.competencies.and_(Competency.archived_at.is_(None))))
+    )
+    return CompetencyModel(areas=list(areas), levels=competency_levels(session))
+
+
+def glossary(session: Session, *, locale: str) -> list[GlossaryTerm]:
+    terms = session.scalars(select(GlossaryTerm).where(GlossaryTerm.archived_at.is_(None)))
+    return sorted(terms, key=lambda term: str(pick(term.term, locale)).casefold())
 
 
 def programme_codes(session: Session) -> list[tuple[str, dict[str, str]]]:
@@ -146,6 +196,18 @@ def _course_by_code(session: Session, code: str) -> Course:
     if course is None:
         raise NotFound(_("This course does not exist or is no longer offered."))
     return course
+
+
+def course_folder_parts(session: Session, *, code: str) -> tuple[str, str]:
+    """(programme slug, course slug): where a course's files live under the content folder."""
+    row = session.execute(
+        select(Programme.slug, Course.slug)
+        .join(Course, Course.programme_id == Programme.id)
+        .where(Course.code == code, Course.archived_at.is_(None))
+    ).first()
+    if row is None:
+        raise NotFound(_("This course does not exist or is no longer offered."))
+    return row[0], row[1]
 
 
 def _enrolment(session: Session, user: User | None, course_id: int) -> Enrolment | None:

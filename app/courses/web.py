@@ -36,6 +36,16 @@ def catalogue_page(request: Request, session: SessionDep, user: OptionalUser) ->
     )
 
 
+@router.get("/competencies", name="competency_model")
+def competency_model_page(request: Request, session: SessionDep, _user: OptionalUser) -> Response:
+    return render(request, "courses/competencies.html", {"model": service.competency_model(session)})
+
+
+@router.get("/glossary", name="glossary")
+def glossary_page(request: Request, session: SessionDep, _user: OptionalUser) -> Response:
+    return render(request, "courses/glossary.html", {"terms": service.glossary(session, locale=get_locale())})
+
+
 @router.get("/courses/{code}", name="course")
 def course_page(request: Request, code: str, session: SessionDep, user: OptionalUser) -> Response:
     outline = service.course_outline(session, code=code, user=user)
@@ -68,8 +78,8 @@ def learners_page(request: Request, code: str, session: SessionDep, user: Traine
 
 @router.get("/courses/{code}/media/{name}", name="course_media")
 def course_media(code: str, name: str, session: SessionDep, settings: SettingsDep, _user: CurrentUser) -> Response:
-    outline = service.course_outline(session, code=code, user=None)
-    folder = (settings.content_dir / outline.course.programme.slug / outline.course.slug).resolve()
+    programme_slug, course_slug = service.course_folder_parts(session, code=code)
+    folder = (settings.content_dir / programme_slug / course_slug).resolve()
     path = (folder / name).resolve()
     # Only image files directly beside the lessons; the name never becomes a path elsewhere.
     if path.parent != folder or Path(name).suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():

@@ -23,7 +23,10 @@ def _lesson(session: Session, slug: str) -> Lesson:
 
 
 def test_first_sync_creates_everything(synced: SyncSummary) -> None:
-    assert synced.created == {"programmes": 2, "courses": 1, "sections": 2, "lessons": 3}
+    assert synced.created == {
+        "programmes": 2, "courses": 1, "sections": 2, "lessons": 3,
+        "competency levels": 3, "competency areas": 1, "competencies": 1, "glossary terms": 2,
+    }  # fmt: skip
     assert synced.updated == {} and synced.archived == {}
 
 
@@ -95,6 +98,22 @@ def test_failure_during_sync_rolls_everything_back(db: Session, content_root: Pa
     db.expire_all()
     text = db.scalar(select(LessonText).join(Lesson).where(Lesson.slug == "first-steps", LessonText.locale == "en"))
     assert text is not None and "joins municipalities" in text.body_markdown
+
+
+def test_competency_model_edits_update_and_removals_archive(db: Session, content_root: Path, synced: SyncSummary) -> None:
+    model = content_root / "competencies.yaml"
+    model.write_text(model.read_text().replace("Teaches others.", "Coaches colleagues."))
+    assert sync(db, content_root).updated == {"competencies": 1}
+    glossary = content_root / "glossary.yaml"
+    glossary.write_text(glossary.read_text().split("  - slug: stakeholder")[0])
+    assert sync(db, content_root).archived == {"glossary terms": 1}
+
+
+def test_unknown_competency_code_in_a_course_is_reported(content_root: Path) -> None:
+    course_file = content_root / COURSE_DIR / "course.yaml"
+    course_file.write_text(course_file.read_text().replace("{code: A1, level: 2}", "{code: Z9, level: 2}"))
+    with pytest.raises(ContentInvalid, match="unknown competency 'Z9'"):
+        load_content(content_root)
 
 
 def test_removed_course_is_archived_not_deleted(db: Session, content_root: Path, synced: SyncSummary) -> None:

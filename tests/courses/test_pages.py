@@ -105,3 +105,12 @@ def test_lesson_images_are_served_but_nothing_else(app: FastAPI, db: Session, se
     assert client.get("/courses/SC9/media/diagram.png").status_code == 200
     assert client.get("/courses/SC9/media/course.yaml").status_code == 404
     assert client.get("/courses/SC9/media/..%2F..%2Fprogrammes.yaml").status_code == 404
+
+
+def test_competency_model_and_glossary_pages(client: TestClient, synced: SyncSummary) -> None:
+    model = client.get("/competencies?lang=en")
+    assert "A1 · Understanding clustering" in model.text and "Teaches others." in model.text and "Leader" in model.text
+    glossary = client.get("/glossary?lang=lt")
+    assert "socialinis klasteris" in glossary.text and '<span class="muted" lang="en">(social cluster)</span>' in glossary.text
+    catalogue = client.get("/courses?lang=en")
+    assert 'href="/competencies#competency-A1"' in catalogue.text and "Understanding clustering · Practitioner" in catalogue.text

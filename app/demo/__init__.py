@@ -1,0 +1,1 @@
+"""Demo data for benchmarks and demonstrations: large, realistic and clearly marked as demo."""
