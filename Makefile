@@ -28,7 +28,7 @@ catalogs: | $(BIN)/python
 
 # Refresh the catalogues after adding or changing user-visible strings.
 extract-messages: install-dev
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o app/locale/messages.pot app templates
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* node_modules var' --no-location --sort-output -o app/locale/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i app/locale/messages.pot -d app/locale -D messages
 
 # axe-core for the browser accessibility crawl, pinned, installed into a git-ignored folder.

@@ -68,7 +68,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, _exc: RequestValidationError) -> Response:
-        return _error_page(request, 422, _("Check the address or the form and try again."))
+        return _error_page(request, 422, _("Check the web address or the information in the form and try again."))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

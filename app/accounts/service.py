@@ -273,7 +273,7 @@ def _reset_mail(settings: Settings, user: User, token: str) -> ResetMail:
         subject = _("Reset your Klasteris password")
         body = _(
             "Hello %(name)s,\n\n"
-            "someone asked to reset the password of your Klasteris account. "
+            "Someone asked to reset the password of your Klasteris account. "
             "Open this link to choose a new password:\n\n%(link)s\n\n"
             "The link works once and expires in %(minutes)s minutes. "
             "If you did not ask for this, ignore this message: your password stays as it is.\n",

@@ -13,7 +13,7 @@ def _notices() -> dict[str, str]:
         "signed-out": _("You have signed out."),
         "registered": _("Your account has been created. Welcome to Klasteris!"),
         "reset-sent": _(
-            "If an account exists for that address, we have sent it a link to reset the password. Check your inbox."
+            "If an account exists for that address, we have sent a password reset link to it. Check your inbox."
         ),
         "password-reset": _("Your password has been changed. Sign in with the new password."),
         "password-changed": _("Your password has been changed. Other browsers have been signed out."),
