@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 AXE_VERSION := 4.11.0
 AXE_DIR := var/axe
 
-.PHONY: run test install install-dev catalogs extract-messages axe serve bench clean
+.PHONY: run test lint install install-dev catalogs extract-messages axe bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,12 @@ run: install catalogs
 	@echo ""
 	$(BIN)/uvicorn app.main:app_factory --factory --host 127.0.0.1 --port 8000
 
-test: install-dev catalogs axe
+test: install-dev catalogs axe lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff format --check app tests bench
 
 bench: install-dev catalogs
 	$(BIN)/python bench/run.py

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from alembic import command
 from alembic.config import Config
 from rich.console import Console
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.core.errors import DomainError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +31,30 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+def upgrade_connection(connection: Connection, revision: str = "head") -> None:
+    """Run the migrations on an open connection (tests and benchmarks bring their own)."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, revision)
+
+
+@contextmanager
+def database_session(settings: Settings, *, hint: str | None = None) -> Iterator[Session]:
+    """One transaction on the configured database; a domain error ends the command with its message."""
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]", highlight=False)
+        if hint:
+            console.print(hint)
+        raise typer.Exit(code=1) from error
+    finally:
+        engine.dispose()
+
+
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Upgrade the database schema (default: to the newest revision)."""
@@ -39,11 +68,8 @@ def seed_organisations() -> None:
     """Add the 13 NOR-LT10 partner institutions if they are missing (safe to run again)."""
     from app.accounts.service import seed_partner_organisations
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    with session_scope(make_sessionmaker(engine)) as session:
+    with database_session(Settings()) as session:
         added = seed_partner_organisations(session)
-    engine.dispose()
     console.print(f"Partner organisations: {added} added.")
 
 
@@ -54,18 +80,9 @@ def create_admin(
 ) -> None:
     """Create an administrator and print a one-time generated password."""
     from app.accounts.service import create_admin as create_admin_account
-    from app.core.errors import DomainError
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            user, password = create_admin_account(session, email=email, full_name=full_name)
-    except DomainError as error:
-        console.print(f"[red]{error.message}[/red]")
-        raise typer.Exit(code=1) from error
-    finally:
-        engine.dispose()
+    with database_session(Settings()) as session:
+        user, password = create_admin_account(session, email=email, full_name=full_name)
     console.print(f"Administrator [bold]{user.email}[/bold] created.")
     console.print(f"One-time password: [bold]{password}[/bold]")
     console.print("Sign in and change it under Profile → Change password.")
@@ -113,13 +130,9 @@ def content_sync() -> None:
 
     settings = Settings()
     bundle = _load_content_or_exit(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        with Progress(console=console, transient=True) as progress, session_scope(make_sessionmaker(engine)) as session:
-            task = progress.add_task("Importing courses", total=len(bundle.courses))
-            summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
-    finally:
-        engine.dispose()
+    with Progress(console=console, transient=True) as progress, database_session(settings) as session:
+        task = progress.add_task("Importing courses", total=len(bundle.courses))
+        summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
     for outcome in ("created", "updated", "archived"):
         counts: dict[str, int] = getattr(summary, outcome)
         described = ", ".join(f"{number} {kind}" for kind, number in sorted(counts.items())) or "nothing"
@@ -136,25 +149,16 @@ def assign_trainer(
 
     from app.accounts.models import User, UserRole
     from app.core.access import Role
-    from app.core.errors import DomainError
     from app.courses.service import assign_trainer as assign
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            user = session.scalar(select(User).where(User.email == email.strip().lower()))
-            if user is None:
-                console.print(f"[red]No account with the email address {email}.[/red]")
-                raise typer.Exit(code=1)
-            if not session.get(UserRole, (user.id, Role.TRAINER.value)):
-                session.add(UserRole(user_id=user.id, role=Role.TRAINER.value))
-            assign(session, code=course, user=user)
-    except DomainError as error:
-        console.print(f"[red]{error.message}[/red]")
-        raise typer.Exit(code=1) from error
-    finally:
-        engine.dispose()
+    with database_session(Settings()) as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            console.print(f"[red]No account with the email address {email}.[/red]")
+            raise typer.Exit(code=1)
+        if not session.get(UserRole, (user.id, Role.TRAINER.value)):
+            session.add(UserRole(user_id=user.id, role=Role.TRAINER.value))
+        assign(session, code=course, user=user)
     console.print(f"{email} now teaches {course}.")
 
 
@@ -167,34 +171,23 @@ def seed_demo(
     """Bulk-create demo learners and trainers (…@demo.klasteris.lt) for benchmarks; prints their shared password."""
     from rich.progress import Progress
 
-    from app.core.errors import DomainError
-    from app.demo.seed import DemoDataExists, demo_email, planned_progress
+    from app.demo.seed import demo_email, planned_progress
     from app.demo.seed import seed_demo as seed_demo_data
 
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with Progress(console=console, transient=True) as progress, session_scope(make_sessionmaker(engine)) as session:
-            task = progress.add_task("Adding demo accounts", total=planned_progress(learners=learners, trainers=trainers))
-            result = seed_demo_data(
-                session,
-                learners=learners,
-                trainers=trainers,
-                replace=replace,
-                progress=lambda units: progress.advance(task, units),
-            )
-    except DomainError as error:
-        console.print(f"[red]{error.message}[/red]")
-        if isinstance(error, DemoDataExists):
-            console.print("Run again with --replace to delete them and create new ones.")
-        raise typer.Exit(code=1) from error
-    finally:
-        engine.dispose()
+    hint = "Run again with --replace to delete them and create new ones."
+    with Progress(console=console, transient=True) as progress, database_session(Settings(), hint=hint) as session:
+        task = progress.add_task("Adding demo accounts", total=planned_progress(learners=learners, trainers=trainers))
+        result = seed_demo_data(
+            session,
+            learners=learners,
+            trainers=trainers,
+            replace=replace,
+            progress=lambda units: progress.advance(task, units),
+        )
     if result.replaced:
         console.print(f"Deleted {result.replaced} earlier demo accounts.")
     console.print(
-        f"Demo data: {result.learners} learners and {result.trainers} trainers "
-        f"in {result.organisations} organisations."
+        f"Demo data: {result.learners} learners and {result.trainers} trainers in {result.organisations} organisations."
     )
     if result.learners:
         console.print(f"Sign in as, for example, {demo_email('learner', 1)}")

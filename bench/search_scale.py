@@ -14,12 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import Engine, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.cli import alembic_config  # noqa: E402
+from app.cli import upgrade_connection  # noqa: E402
 from app.core.db import make_engine, make_sessionmaker  # noqa: E402
 from app.courses.models import Course, Lesson, LessonText, Programme, SearchTerm, Section  # noqa: E402
 from app.courses.search import terms  # noqa: E402
@@ -40,10 +39,7 @@ def fresh_schema(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+        upgrade_connection(connection)
 
 
 def build(url: str, lessons: int, words_per_lesson: int) -> float:
@@ -53,14 +49,24 @@ def build(url: str, lessons: int, words_per_lesson: int) -> float:
     rng = random.Random(7)
     with engine.begin() as connection:
         programme_id = connection.execute(
-            insert(Programme).values(code="BX", slug="bench", position=0, title={"en": "Bench"}, description={"en": "-"}, content_hash="-")
+            insert(Programme).values(
+                code="BX", slug="bench", position=0, title={"en": "Bench"}, description={"en": "-"}, content_hash="-"
+            )
         ).inserted_primary_key[0]
         for course_number in range(lessons // 50):
             course_id = connection.execute(
                 insert(Course).values(
-                    code=f"BX{course_number}", slug=f"bx-{course_number}", programme_id=programme_id, position=course_number,
-                    title={"lt": f"Kursas {course_number}"}, summary={"lt": "-"}, outcomes={"lt": ["-"]},
-                    estimated_hours=1, competencies=[], quiz_settings={}, content_hash="-",
+                    code=f"BX{course_number}",
+                    slug=f"bx-{course_number}",
+                    programme_id=programme_id,
+                    position=course_number,
+                    title={"lt": f"Kursas {course_number}"},
+                    summary={"lt": "-"},
+                    outcomes={"lt": ["-"]},
+                    estimated_hours=1,
+                    competencies=[],
+                    quiz_settings={},
+                    content_hash="-",
                 )
             ).inserted_primary_key[0]
             section_id = connection.execute(
@@ -68,17 +74,31 @@ def build(url: str, lessons: int, words_per_lesson: int) -> float:
             ).inserted_primary_key[0]
             for lesson_number in range(50):
                 lesson_id = connection.execute(
-                    insert(Lesson).values(course_id=course_id, section_id=section_id, slug=f"l{lesson_number}", position=lesson_number, content_hash="-")
+                    insert(Lesson).values(
+                        course_id=course_id,
+                        section_id=section_id,
+                        slug=f"l{lesson_number}",
+                        position=lesson_number,
+                        content_hash="-",
+                    )
                 ).inserted_primary_key[0]
                 body = " ".join(rng.choice(VOCABULARY) for _ in range(words_per_lesson))
                 title = " ".join(rng.choice(VOCABULARY) for _ in range(4))
                 connection.execute(
                     insert(LessonText).values(
-                        lesson_id=lesson_id, locale="lt", title=title, minutes=10, word_count=words_per_lesson,
-                        body_markdown=body, body_html=f"<p>{body}</p>",
+                        lesson_id=lesson_id,
+                        locale="lt",
+                        title=title,
+                        minutes=10,
+                        word_count=words_per_lesson,
+                        body_markdown=body,
+                        body_html=f"<p>{body}</p>",
                     )
                 )
-                rows = [{"term": term, "locale": "lt", "lesson_id": lesson_id, "in_title": False} for term in terms(f"{title} {body}")]
+                rows = [
+                    {"term": term, "locale": "lt", "lesson_id": lesson_id, "in_title": False}
+                    for term in terms(f"{title} {body}")
+                ]
                 connection.execute(insert(SearchTerm), rows)
     elapsed = time.perf_counter() - started
     engine.dispose()

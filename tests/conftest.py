@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from app.cli import alembic_config
+from app.cli import upgrade_connection
 from app.core.config import Settings
 from app.core.db import make_engine
 from app.core.deps import get_session
@@ -33,10 +32,7 @@ COURSE_DIR = Path("social-cluster/sc9-test-course")
 
 def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
+        upgrade_connection(connection)
 
 
 def reset_postgres_schema(engine: Engine) -> None:

@@ -41,7 +41,10 @@ PARTNER_INSTITUTIONS: tuple[PartnerInstitution, ...] = (
     ),
     PartnerInstitution("prienai-care-home", "Prienų globos namai", "Prienai Orphanage Home", "http://www.pgn.lt/"),
     PartnerInstitution(
-        "druskininkai-municipality", "Druskininkų savivaldybė", "Druskininkai Municipality", "http://www.druskininkai.lt/"
+        "druskininkai-municipality",
+        "Druskininkų savivaldybė",
+        "Druskininkai Municipality",
+        "http://www.druskininkai.lt/",
     ),
     PartnerInstitution(
         "druskininkai-education-centre",
@@ -62,7 +65,10 @@ PARTNER_INSTITUTIONS: tuple[PartnerInstitution, ...] = (
         "http://www.uvb.lt/",
     ),
     PartnerInstitution(
-        "vilnius-college-of-design", "Vilniaus dizaino kolegija", "Vilnius College of Design", "http://www.dizainokolegija.lt/"
+        "vilnius-college-of-design",
+        "Vilniaus dizaino kolegija",
+        "Vilnius College of Design",
+        "http://www.dizainokolegija.lt/",
     ),
     PartnerInstitution(
         "gintarine-akademija",

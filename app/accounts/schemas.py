@@ -30,7 +30,9 @@ def check_locale(value: str) -> str:
     return value
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254), AfterValidator(normalise_email)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254), AfterValidator(normalise_email)
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]

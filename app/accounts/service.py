@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import LoginAttempt, Organisation, PasswordResetToken, User, UserRole, UserSession
 from app.accounts.partners import PARTNER_INSTITUTIONS
@@ -16,7 +16,7 @@ from app.accounts.schemas import ChangePasswordForm, ProfileForm, RegisterForm, 
 from app.core.access import Role
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.errors import BadRequest, Conflict, DomainError, NotFound, TooManyRequests, Unprocessable
+from app.core.errors import BadRequest, Conflict, DomainError, TooManyRequests, Unprocessable
 from app.core.i18n import _, get_locale, using_locale
 from app.core.mail import send_mail
 from app.core.security import hash_password, new_token, password_needs_rehash, token_digest, verify_password
@@ -65,7 +65,9 @@ def email_taken(session: Session, email: str) -> bool:
 
 def register_user(session: Session, *, form: RegisterForm) -> User:
     if email_taken(session, form.email):
-        raise Conflict(_("An account with this email address already exists. Sign in or reset your password."), field="email")
+        raise Conflict(
+            _("An account with this email address already exists. Sign in or reset your password."), field="email"
+        )
     if session.get(Organisation, form.organisation_id) is None:
         raise Unprocessable(_("Choose your organisation from the list."), field="organisation_id")
     user = User(
@@ -122,15 +124,6 @@ def create_admin(session: Session, *, email: str, full_name: str) -> tuple[User,
     return user, password
 
 
-def load_user_for_profile(session: Session, user_id: int) -> User:
-    user = session.scalar(
-        select(User).where(User.id == user_id).options(joinedload(User.organisation), selectinload(User.roles))
-    )
-    if user is None:
-        raise NotFound(_("The page you are looking for does not exist."))
-    return user
-
-
 def update_profile(session: Session, *, user: User, form: ProfileForm) -> User:
     user.full_name = form.full_name
     user.job_title = form.job_title
@@ -148,16 +141,19 @@ class ThrottledError(TooManyRequests):
 
 def _failures_since(session: Session, *, column: object, value: str, since: dt.datetime) -> int:
     last_success = select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True))
-    return session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            column == value,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at >= since,
-            LoginAttempt.created_at > func.coalesce(last_success.scalar_subquery(), since),
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                column == value,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.created_at >= since,
+                LoginAttempt.created_at > func.coalesce(last_success.scalar_subquery(), since),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def check_login_throttle(session: Session, *, settings: Settings, email: str, ip_address: str) -> None:
@@ -227,10 +223,18 @@ def revoke_all_sessions(session: Session, *, user_id: int) -> None:
 
 
 def user_from_session_token(session: Session, *, settings: Settings, token: str) -> User | None:
-    user_session = session.scalar(
-        select(UserSession)
-        .where(UserSession.token_digest == token_digest(token))
-        .options(joinedload(UserSession.user).selectinload(User.roles))
+    # One query: the session, its user, the user's roles and organisation, which most pages show.
+    user_session = (
+        session.execute(
+            select(UserSession)
+            .where(UserSession.token_digest == token_digest(token))
+            .options(
+                joinedload(UserSession.user).joinedload(User.roles),
+                joinedload(UserSession.user).joinedload(User.organisation),
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if user_session is None or user_session.revoked_at is not None or not user_session.user.is_active:
         return None

@@ -49,17 +49,19 @@ def _signed_in_response(settings: Settings, url: str, token: str) -> RedirectRes
     return response
 
 
-
 # --- registration ----------------------------------------------------------------------------
 
 
-def _register_page(request: Request, session: SessionDep, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+def _register_page(
+    request: Request, session: SessionDep, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
     return render(
         request,
         "accounts/register.html",
         {
             "organisation_choices": [
-                (organisation.id, organisation.name(get_locale())) for organisation in service.list_organisations(session)
+                (organisation.id, organisation.name(get_locale()))
+                for organisation in service.list_organisations(session)
             ],
             "values": values,
             "errors": errors,
@@ -77,7 +79,9 @@ def register_page(request: Request, session: SessionDep, user: OptionalUser) -> 
 
 
 @router.post("/register", name="register_submit")
-def register_submit(request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser, form: FormData) -> Response:
+def register_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, user: OptionalUser, form: FormData
+) -> Response:
     if user is not None:
         return _see_other("/")
     try:
@@ -88,7 +92,11 @@ def register_submit(request: Request, session: SessionDep, settings: SettingsDep
     except DomainError as error:
         return _register_page(request, session, form, errors_from(error), status=error.status_code)
     token = service.start_session(
-        session, settings=settings, user=new_user, ip_address=_client_ip(request), user_agent=request.headers.get("user-agent", "")
+        session,
+        settings=settings,
+        user=new_user,
+        ip_address=_client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return _signed_in_response(settings, with_notice(f"/?lang={new_user.locale}", "registered"), token)
 
@@ -105,7 +113,9 @@ def login_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/login", name="login_submit")
-def login_submit(request: Request, session: SessionDep, settings: SettingsDep, _user: OptionalUser, form: FormData) -> Response:
+def login_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, _user: OptionalUser, form: FormData
+) -> Response:
     values = {"email": form.get("email", ""), "next": safe_redirect_target(form.get("next"))}
     try:
         data = parse_form(LoginForm, form)
@@ -115,11 +125,20 @@ def login_submit(request: Request, session: SessionDep, settings: SettingsDep, _
     except FormInvalid as invalid:
         return render(request, "accounts/login.html", {"values": values, "errors": invalid.errors}, status_code=422)
     except DomainError as error:
-        return render(request, "accounts/login.html", {"values": values, "errors": errors_from(error)}, status_code=error.status_code)
+        return render(
+            request,
+            "accounts/login.html",
+            {"values": values, "errors": errors_from(error)},
+            status_code=error.status_code,
+        )
     # A new session on every sign-in: an old cookie planted before sign-in cannot be reused.
     service.revoke_session(session, token=request.cookies.get(service.SESSION_COOKIE))
     token = service.start_session(
-        session, settings=settings, user=user, ip_address=_client_ip(request), user_agent=request.headers.get("user-agent", "")
+        session,
+        settings=settings,
+        user=user,
+        ip_address=_client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return _signed_in_response(settings, with_notice(values["next"], "signed-in"), token)
 
@@ -141,11 +160,15 @@ def forgot_password_page(request: Request, _user: OptionalUser) -> Response:
 
 
 @router.post("/forgot-password", name="forgot_password_submit")
-def forgot_password_submit(request: Request, session: SessionDep, settings: SettingsDep, _user: OptionalUser, form: FormData) -> Response:
+def forgot_password_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, _user: OptionalUser, form: FormData
+) -> Response:
     try:
         data = parse_form(ForgotPasswordForm, form)
     except FormInvalid as invalid:
-        return render(request, "accounts/forgot_password.html", {"values": form, "errors": invalid.errors}, status_code=422)
+        return render(
+            request, "accounts/forgot_password.html", {"values": form, "errors": invalid.errors}, status_code=422
+        )
     service.request_password_reset(session, settings=settings, email=data.email)
     return _see_other(with_notice("/login", "reset-sent"))
 
@@ -160,13 +183,17 @@ def reset_password_page(request: Request, token: str, session: SessionDep, _user
 
 
 @router.post("/reset-password/{token}", name="reset_password_submit")
-def reset_password_submit(request: Request, token: str, session: SessionDep, _user: OptionalUser, form: FormData) -> Response:
+def reset_password_submit(
+    request: Request, token: str, session: SessionDep, _user: OptionalUser, form: FormData
+) -> Response:
     try:
         service.valid_reset_token(session, token=token)
         data = parse_form(ResetPasswordForm, form)
         service.reset_password(session, token=token, new_password=data.password)
     except FormInvalid as invalid:
-        return render(request, "accounts/reset_password.html", {"token": token, "errors": invalid.errors}, status_code=422)
+        return render(
+            request, "accounts/reset_password.html", {"token": token, "errors": invalid.errors}, status_code=422
+        )
     except DomainError as error:
         return render(request, "accounts/reset_invalid.html", {"message": error.message}, status_code=error.status_code)
     response = _see_other(with_notice("/login", "password-reset"))
@@ -177,12 +204,14 @@ def reset_password_submit(request: Request, token: str, session: SessionDep, _us
 # --- profile ---------------------------------------------------------------------------------
 
 
-def _profile_page(request: Request, session: SessionDep, user: User, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
+def _profile_page(
+    request: Request, user: User, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
     return render(
         request,
         "accounts/profile.html",
         {
-            "profile": service.load_user_for_profile(session, user.id),
+            "profile": user,
             "values": values,
             "errors": errors,
             "language_choices": [(code, language_name(code)) for code in request.app.state.settings.locales],
@@ -192,9 +221,9 @@ def _profile_page(request: Request, session: SessionDep, user: User, values: dic
 
 
 @router.get("/profile", name="profile")
-def profile_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def profile_page(request: Request, user: CurrentUser) -> Response:
     values = {"full_name": user.full_name, "job_title": user.job_title, "locale": user.locale}
-    return _profile_page(request, session, user, values, {})
+    return _profile_page(request, user, values, {})
 
 
 @router.post("/profile", name="profile_submit")
@@ -202,7 +231,7 @@ def profile_submit(request: Request, session: SessionDep, user: CurrentUser, for
     try:
         data = parse_form(ProfileForm, form)
     except FormInvalid as invalid:
-        return _profile_page(request, session, user, form, invalid.errors, status=422)
+        return _profile_page(request, user, form, invalid.errors, status=422)
     service.update_profile(session, user=user, form=data)
     return _see_other(with_notice(f"/profile?lang={data.locale}", "profile-saved"))
 
@@ -213,15 +242,23 @@ def change_password_page(request: Request, _user: CurrentUser) -> Response:
 
 
 @router.post("/profile/password", name="change_password_submit")
-def change_password_submit(request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, form: FormData) -> Response:
+def change_password_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, form: FormData
+) -> Response:
     try:
         data = parse_form(ChangePasswordForm, form)
         service.change_password(session, user=user, form=data)
     except FormInvalid as invalid:
         return render(request, "accounts/change_password.html", {"errors": invalid.errors}, status_code=422)
     except DomainError as error:
-        return render(request, "accounts/change_password.html", {"errors": errors_from(error)}, status_code=error.status_code)
+        return render(
+            request, "accounts/change_password.html", {"errors": errors_from(error)}, status_code=error.status_code
+        )
     token = service.start_session(
-        session, settings=settings, user=user, ip_address=_client_ip(request), user_agent=request.headers.get("user-agent", "")
+        session,
+        settings=settings,
+        user=user,
+        ip_address=_client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return _signed_in_response(settings, with_notice("/profile", "password-changed"), token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -97,6 +98,14 @@ class Settings(BaseSettings):
         key_file = self.var_dir / "secret_key"
         if not key_file.exists():
             self.var_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+            draft = self.var_dir / f".secret_key.{secrets.token_hex(8)}"
+            draft.write_text(secrets.token_urlsafe(48))
+            draft.chmod(0o600)
+            # os.link refuses to replace: when several workers start at once, exactly one key wins.
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return key_file.read_text().strip().encode()

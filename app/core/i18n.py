@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from babel import Locale

@@ -5,23 +5,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+from functools import cache
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the response time of unknown accounts equal to known ones.
-_DUMMY_HASH = _hasher.hash("klasteris-timing-equaliser")
+# Each argon2 run takes 64 MiB: a burst of sign-ins must not take a worker's memory with it.
+_argon2_slots = threading.BoundedSemaphore(4)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the response time of unknown accounts equal to known ones."""
+    return _hasher.hash("klasteris-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _argon2_slots:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    reference = password_hash or _dummy_hash()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        with _argon2_slots:
+            return _hasher.verify(reference, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

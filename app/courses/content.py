@@ -85,7 +85,9 @@ def _node_line(node: yaml.Node | None, location: tuple[int | str, ...]) -> int |
     return current.start_mark.line + 1 if current is not None else None
 
 
-def _parse_yaml(text: str, relative: str, model: type[ModelT], errors: list[ContentError], line_offset: int = 0) -> ModelT | None:
+def _parse_yaml(
+    text: str, relative: str, model: type[ModelT], errors: list[ContentError], line_offset: int = 0
+) -> ModelT | None:
     try:
         data = yaml.safe_load(text)
         tree = yaml.compose(text)
@@ -143,7 +145,9 @@ def _load_lessons(folder: Path, root: Path, errors: list[ContentError]) -> dict[
             continue
         parts = split_front_matter(path.read_text(encoding="utf-8"))
         if parts is None:
-            errors.append(ContentError(relative, "line 1", "a lesson starts with YAML front matter between '---' lines"))
+            errors.append(
+                ContentError(relative, "line 1", "a lesson starts with YAML front matter between '---' lines")
+            )
             continue
         front_text, body, body_line = parts
         front = _parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
@@ -153,7 +157,9 @@ def _load_lessons(folder: Path, root: Path, errors: list[ContentError]) -> dict[
             errors.append(ContentError(relative, f"line {body_line}", "the lesson has no text"))
         for alt, source in markdown_images(body):
             if not alt.strip():
-                errors.append(ContentError(relative, "", f"image {source!r} needs alt text: ![what it shows]({source})"))
+                errors.append(
+                    ContentError(relative, "", f"image {source!r} needs alt text: ![what it shows]({source})")
+                )
             if "://" not in source and not (folder / source).is_file():
                 errors.append(ContentError(relative, "", f"image {source!r} not found beside the lesson"))
             elif "://" not in source and Path(source).suffix.lower() not in IMAGE_SUFFIXES:
@@ -163,16 +169,22 @@ def _load_lessons(folder: Path, root: Path, errors: list[ContentError]) -> dict[
     for slug, by_locale in found.items():
         numbers = {number for number, _front, _body in by_locale.values()}
         if not any(locale in by_locale for locale in REQUIRED_LOCALES):
-            errors.append(ContentError(str(folder.relative_to(root)), slug, "a lesson needs a Lithuanian or English version"))
+            errors.append(
+                ContentError(str(folder.relative_to(root)), slug, "a lesson needs a Lithuanian or English version")
+            )
         if len(numbers) > 1:
             errors.append(ContentError(str(folder.relative_to(root)), slug, "language versions have different numbers"))
         lessons[slug] = LessonSource(
-            slug=slug, number=min(numbers), texts={locale: (front, body) for locale, (_n, front, body) in by_locale.items()}
+            slug=slug,
+            number=min(numbers),
+            texts={locale: (front, body) for locale, (_n, front, body) in by_locale.items()},
         )
     return lessons
 
 
-def _load_course(folder: Path, root: Path, programme_codes: set[str], competency_codes: set[str] | None, errors: list[ContentError]) -> CourseSource | None:
+def _load_course(
+    folder: Path, root: Path, programme_codes: set[str], competency_codes: set[str] | None, errors: list[ContentError]
+) -> CourseSource | None:
     course_file = folder / "course.yaml"
     relative = str(course_file.relative_to(root))
     definition = _parse_yaml(course_file.read_text(encoding="utf-8"), relative, CourseFile, errors)
@@ -204,7 +216,9 @@ def _load_course(folder: Path, root: Path, programme_codes: set[str], competency
             quiz_blocks[locale] = count_gift_questions(quiz_file.read_text(encoding="utf-8"))
             if quiz_blocks[locale] == 0:
                 errors.append(ContentError(str(quiz_file.relative_to(root)), "", "no GIFT question blocks found"))
-    return CourseSource(slug=folder.name, folder=folder, definition=definition, lessons=lessons, quiz_blocks=quiz_blocks)
+    return CourseSource(
+        slug=folder.name, folder=folder, definition=definition, lessons=lessons, quiz_blocks=quiz_blocks
+    )
 
 
 def _load_competency_model(root: Path, errors: list[ContentError]) -> CompetencyModelFile | None:
@@ -220,9 +234,15 @@ def _load_competency_model(root: Path, errors: list[ContentError]) -> Competency
     for area in model.areas:
         for competency in area.competencies:
             if not competency.code.startswith(area.code):
-                errors.append(ContentError("competencies.yaml", competency.code, f"code must start with its area's code {area.code}"))
+                errors.append(
+                    ContentError(
+                        "competencies.yaml", competency.code, f"code must start with its area's code {area.code}"
+                    )
+                )
             if set(competency.levels) != {1, 2, 3}:
-                errors.append(ContentError("competencies.yaml", competency.code, "needs indicators for levels 1, 2 and 3"))
+                errors.append(
+                    ContentError("competencies.yaml", competency.code, "needs indicators for levels 1, 2 and 3")
+                )
     return model
 
 
@@ -249,7 +269,9 @@ def load_content(root: Path) -> ContentBundle:
     programme_folders = {entry.code: entry.slug for entry in programmes.programmes} if programmes else {}
     competency_model = _load_competency_model(root, errors)
     competency_codes = (
-        {competency.code for area in competency_model.areas for competency in area.competencies} if competency_model else None
+        {competency.code for area in competency_model.areas for competency in area.competencies}
+        if competency_model
+        else None
     )
     glossary = _load_glossary(root, errors)
     courses: list[CourseSource] = []
@@ -261,9 +283,19 @@ def load_content(root: Path) -> ContentBundle:
         code = course.definition.code
         expected_folder = programme_folders.get(course.definition.programme)
         if expected_folder and course_file.parent.parent.name != expected_folder:
-            errors.append(ContentError(str(course_file.relative_to(root)), "programme", f"course of programme {course.definition.programme} belongs under {expected_folder}/"))
+            errors.append(
+                ContentError(
+                    str(course_file.relative_to(root)),
+                    "programme",
+                    f"course of programme {course.definition.programme} belongs under {expected_folder}/",
+                )
+            )
         if code in seen_codes:
-            errors.append(ContentError(str(course_file.relative_to(root)), "code", f"code {code} is also used by {seen_codes[code]}"))
+            errors.append(
+                ContentError(
+                    str(course_file.relative_to(root)), "code", f"code {code} is also used by {seen_codes[code]}"
+                )
+            )
         seen_codes[code] = course.slug
         courses.append(course)
     if errors or programmes is None:

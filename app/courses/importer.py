@@ -46,7 +46,9 @@ def media_url(course_code: str) -> Callable[[str], str]:
     return lambda name: f"/courses/{course_code}/media/{name}"
 
 
-def _sync_programme(session: Session, entry: ProgrammeEntry, position: int, existing: Programme | None, summary: SyncSummary) -> Programme:
+def _sync_programme(
+    session: Session, entry: ProgrammeEntry, position: int, existing: Programme | None, summary: SyncSummary
+) -> Programme:
     content_hash = fingerprint([entry.model_dump(), position])
     if existing is None:
         existing = Programme(code=entry.code, content_hash="")
@@ -85,10 +87,20 @@ def _write_lesson_texts(session: Session, lesson: Lesson, source: LessonSource, 
             index[(term, locale)] = True
         for term in terms(text):
             index.setdefault((term, locale), False)
-    session.add_all(SearchTerm(term=term, locale=locale, lesson_id=lesson.id, in_title=in_title) for (term, locale), in_title in index.items())
+    session.add_all(
+        SearchTerm(term=term, locale=locale, lesson_id=lesson.id, in_title=in_title)
+        for (term, locale), in_title in index.items()
+    )
 
 
-def _sync_course(session: Session, source: CourseSource, programme: Programme, position: int, existing: Course | None, summary: SyncSummary) -> None:
+def _sync_course(
+    session: Session,
+    source: CourseSource,
+    programme: Programme,
+    position: int,
+    existing: Course | None,
+    summary: SyncSummary,
+) -> None:
     definition = source.definition
     course_hash = fingerprint([definition.model_dump(), source.slug, position])
     if existing is None:
@@ -117,7 +129,9 @@ def _sync_course(session: Session, source: CourseSource, programme: Programme, p
     for section_position, entry in enumerate(definition.sections):
         section = sections.pop(entry.slug, None)
         if section is None:
-            section = Section(course_id=existing.id, slug=entry.slug, position=section_position, title=entry.title.as_dict())
+            section = Section(
+                course_id=existing.id, slug=entry.slug, position=section_position, title=entry.title.as_dict()
+            )
             session.add(section)
             session.flush()
             summary.count("created", "sections")
@@ -129,7 +143,13 @@ def _sync_course(session: Session, source: CourseSource, programme: Programme, p
             lesson = lessons.pop(slug, None)
             lesson_hash = lesson_source.content_hash
             if lesson is None:
-                lesson = Lesson(course_id=existing.id, section_id=section.id, slug=slug, position=lesson_source.number, content_hash=lesson_hash)
+                lesson = Lesson(
+                    course_id=existing.id,
+                    section_id=section.id,
+                    slug=slug,
+                    position=lesson_source.number,
+                    content_hash=lesson_hash,
+                )
                 session.add(lesson)
                 session.flush()
                 _write_lesson_texts(session, lesson, lesson_source, definition.code)
@@ -192,7 +212,10 @@ def _sync_competency_model(session: Session, model: CompetencyModelFile, summary
                 "position": position,
                 "title": entry.title.as_dict(),
                 "description": entry.description.as_dict(),
-                "indicators": {str(level): indicators.model_dump(exclude_none=True) for level, indicators in sorted(entry.levels.items())},
+                "indicators": {
+                    str(level): indicators.model_dump(exclude_none=True)
+                    for level, indicators in sorted(entry.levels.items())
+                },
                 "archived_at": None,
             }
             competency = competencies.pop(entry.code, None)
@@ -225,7 +248,9 @@ def _sync_glossary(session: Session, glossary: GlossaryFile, summary: SyncSummar
             summary.count("archived", "glossary terms")
 
 
-def sync_content(session: Session, bundle: ContentBundle, *, progress: Callable[[str], None] | None = None) -> SyncSummary:
+def sync_content(
+    session: Session, bundle: ContentBundle, *, progress: Callable[[str], None] | None = None
+) -> SyncSummary:
     """Bring the database in line with the content files. The caller's transaction makes it all-or-nothing."""
     summary = SyncSummary()
     if bundle.competency_model is not None:
@@ -243,9 +268,19 @@ def sync_content(session: Session, bundle: ContentBundle, *, progress: Callable[
             select(Course).options(selectinload(Course.sections).selectinload(Section.lessons))
         )
     }
-    ordered = sorted(bundle.courses, key=lambda source: (source.definition.programme, len(source.definition.code), source.definition.code))
+    ordered = sorted(
+        bundle.courses,
+        key=lambda source: (source.definition.programme, len(source.definition.code), source.definition.code),
+    )
     for position, source in enumerate(ordered):
-        _sync_course(session, source, programmes[source.definition.programme], position, courses.pop(source.definition.code, None), summary)
+        _sync_course(
+            session,
+            source,
+            programmes[source.definition.programme],
+            position,
+            courses.pop(source.definition.code, None),
+            summary,
+        )
         if progress:
             progress(source.definition.code)
     now = utcnow()

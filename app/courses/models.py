@@ -74,7 +74,9 @@ class Lesson(IdMixin, Base):
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     section: Mapped[Section] = relationship(back_populates="lessons", lazy="raise")
-    versions: Mapped[list[LessonText]] = relationship(back_populates="lesson", lazy="raise", cascade="all, delete-orphan")
+    versions: Mapped[list[LessonText]] = relationship(
+        back_populates="lesson", lazy="raise", cascade="all, delete-orphan"
+    )
 
 
 class LessonText(IdMixin, Base):
@@ -153,7 +155,9 @@ class CompetencyArea(IdMixin, Base):
     description: Mapped[Translations] = mapped_column(JSON)
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    competencies: Mapped[list[Competency]] = relationship(back_populates="area", lazy="raise", order_by="Competency.position")
+    competencies: Mapped[list[Competency]] = relationship(
+        back_populates="area", lazy="raise", order_by="Competency.position"
+    )
 
 
 class Competency(IdMixin, Base):

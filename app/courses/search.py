@@ -11,7 +11,7 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def fold(word: str) -> str:
-    """"Klasterystė" and "klasteryste" are the same search term: people often type without diacritics."""
+    """ "Klasterystė" and "klasteryste" are the same search term: people often type without diacritics."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

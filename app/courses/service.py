@@ -111,15 +111,16 @@ def search_lessons(session: Session, *, query: str, locale: str) -> list[SearchH
         .order_by(Course.position, Lesson.position)
         .limit(SEARCH_RESULT_LIMIT)
     ).all()
-    return [SearchHit(course=course, lesson_slug=slug, title=title, locale=text_locale) for title, text_locale, slug, course in rows]
+    return [
+        SearchHit(course=course, lesson_slug=slug, title=title, locale=text_locale)
+        for title, text_locale, slug, course in rows
+    ]
 
 
 def catalogue(session: Session, *, user: User | None, programme_code: str | None, query: str, locale: str) -> Catalogue:
     course_filter = Course.archived_at.is_(None)
     statement = (
-        select(Programme)
-        .order_by(Programme.position)
-        .options(selectinload(Programme.courses.and_(course_filter)))
+        select(Programme).order_by(Programme.position).options(selectinload(Programme.courses.and_(course_filter)))
     )
     if programme_code:
         statement = statement.where(Programme.code == programme_code)
@@ -166,7 +167,10 @@ def glossary(session: Session, *, locale: str) -> list[GlossaryTerm]:
 
 
 def programme_codes(session: Session) -> list[tuple[str, dict[str, str]]]:
-    return [(code, title) for code, title in session.execute(select(Programme.code, Programme.title).order_by(Programme.position))]
+    return [
+        (code, title)
+        for code, title in session.execute(select(Programme.code, Programme.title).order_by(Programme.position))
+    ]
 
 
 @dataclass
@@ -246,7 +250,9 @@ def next_lesson_id(outline: CourseOutline) -> int | None:
     last = outline.enrolment.last_lesson_id if outline.enrolment else None
     if last in ordered and last not in outline.completed:
         return last
-    return next((lesson_id for lesson_id in ordered if lesson_id not in outline.completed), ordered[0] if ordered else None)
+    return next(
+        (lesson_id for lesson_id in ordered if lesson_id not in outline.completed), ordered[0] if ordered else None
+    )
 
 
 @dataclass
@@ -311,9 +317,9 @@ def complete_lesson(session: Session, *, code: str, slug: str, user: User) -> No
     if _enrolment(session, user, lesson.course_id) is None:
         raise Conflict(_("Enrol in the course to record your progress."))
     done = session.scalar(
-        select(func.count()).select_from(LessonCompletion).where(
-            LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id
-        )
+        select(func.count())
+        .select_from(LessonCompletion)
+        .where(LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id)
     )
     if done:
         return
@@ -342,7 +348,10 @@ def course_learners(session: Session, *, code: str, user: User) -> tuple[Course,
             raise NotFound(_("This course does not exist or is no longer offered."))
     completed = (
         select(LessonCompletion.user_id, func.count().label("done"))
-        .join(Lesson, and_(Lesson.id == LessonCompletion.lesson_id, Lesson.course_id == course.id, Lesson.archived_at.is_(None)))
+        .join(
+            Lesson,
+            and_(Lesson.id == LessonCompletion.lesson_id, Lesson.course_id == course.id, Lesson.archived_at.is_(None)),
+        )
         .group_by(LessonCompletion.user_id)
         .subquery()
     )
@@ -369,6 +378,3 @@ def assign_trainer(session: Session, *, code: str, user: User) -> Enrolment:
     enrolment.role = CourseRole.TRAINER
     session.flush()
     return enrolment
-
-
-

@@ -66,7 +66,9 @@ def test_attempts_are_recorded_in_the_database(client: TestClient, db: Session) 
     _attempt(client, user.email, "wrong password!")
     _attempt(client, user.email, DEFAULT_PASSWORD)
     rows = db.execute(
-        select(LoginAttempt.succeeded, func.count()).where(LoginAttempt.email == user.email).group_by(LoginAttempt.succeeded)
+        select(LoginAttempt.succeeded, func.count())
+        .where(LoginAttempt.email == user.email)
+        .group_by(LoginAttempt.succeeded)
     ).all()
     assert dict(rows) == {False: 1, True: 1}
 
@@ -83,14 +85,21 @@ def test_sign_in_returns_to_the_requested_page(client: TestClient, db: Session) 
     assert client.get("/profile").headers["location"] == "/login?next=/profile"
     page = client.get("/login?next=/profile")
     assert 'name="next" value="/profile"' in page.text
-    response = post_form(client, "/login?next=/profile", "/login", {"email": user.email, "password": DEFAULT_PASSWORD, "next": "/profile"})
+    response = post_form(
+        client,
+        "/login?next=/profile",
+        "/login",
+        {"email": user.email, "password": DEFAULT_PASSWORD, "next": "/profile"},
+    )
     assert response.headers["location"].startswith("/profile")
 
 
 def test_sign_in_never_redirects_to_another_site(client: TestClient, db: Session) -> None:
     user = make_user(db)
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = post_form(client, "/login", "/login", {"email": user.email, "password": DEFAULT_PASSWORD, "next": target})
+        response = post_form(
+            client, "/login", "/login", {"email": user.email, "password": DEFAULT_PASSWORD, "next": target}
+        )
         assert response.status_code == 303
         assert response.headers["location"].startswith("/?")
         client.cookies.clear()

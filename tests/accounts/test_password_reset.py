@@ -32,7 +32,9 @@ def _choose_password(client: TestClient, link: str):  # type: ignore[no-untyped-
     return post_form(client, link, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
 
 
-def test_reset_link_from_the_email_sets_a_new_password_once(client: TestClient, db: Session, settings: Settings) -> None:
+def test_reset_link_from_the_email_sets_a_new_password_once(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
     user = make_user(db, locale="en")
     link = _request_link(client, settings, user.email.upper())
     message = outbox_messages(settings.outbox_path)[-1]
@@ -62,7 +64,9 @@ def test_expired_reset_link_is_refused(client: TestClient, db: Session, settings
     db.commit()
     assert client.get(link).status_code == 400
     page = client.get("/forgot-password")
-    response = client.post(link, data={"csrf_token": csrf_from(page.text), "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    response = client.post(
+        link, data={"csrf_token": csrf_from(page.text), "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 400
 
 

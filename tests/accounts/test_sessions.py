@@ -87,7 +87,11 @@ def test_password_change_needs_the_current_password(client: TestClient, db: Sess
         client,
         "/profile/password?lang=en",
         "/profile/password",
-        {"current_password": "not my password", "new_password": "a brand new passphrase", "new_password_confirm": "a brand new passphrase"},
+        {
+            "current_password": "not my password",
+            "new_password": "a brand new passphrase",
+            "new_password_confirm": "a brand new passphrase",
+        },
     )
     assert response.status_code == 400
     assert "Your current password is not correct." in response.text
@@ -107,7 +111,9 @@ def test_signing_in_again_replaces_the_previous_session(client: TestClient, db: 
     log_in(client, user.email)
     first = client.cookies[SESSION_COOKIE]
     home = client.get("/")
-    again = client.post("/login", data={"csrf_token": csrf_from(home.text), "email": user.email, "password": DEFAULT_PASSWORD})
+    again = client.post(
+        "/login", data={"csrf_token": csrf_from(home.text), "email": user.email, "password": DEFAULT_PASSWORD}
+    )
     assert again.status_code == 303
     assert client.cookies[SESSION_COOKIE] != first
     revoked = db.scalars(select(UserSession).where(UserSession.token_digest == token_digest(first))).one()

@@ -32,7 +32,9 @@ def test_token_from_another_browser_is_refused(app, db: Session) -> None:  # typ
     token_of_attacker = csrf_from(attacker.get("/login").text)
     victim = TestClient(app, follow_redirects=False)
     victim.get("/")
-    response = victim.post("/login", data={"csrf_token": token_of_attacker, "email": user.email, "password": DEFAULT_PASSWORD})
+    response = victim.post(
+        "/login", data={"csrf_token": token_of_attacker, "email": user.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 403
 
 

@@ -140,7 +140,9 @@ def _untranslated(html: str, allowed_data: set[str]) -> list[str]:
 
 
 def _allowed_data() -> set[str]:
-    names = {partner.name_lt for partner in PARTNER_INSTITUTIONS} | {partner.name_en for partner in PARTNER_INSTITUTIONS}
+    names = {partner.name_lt for partner in PARTNER_INSTITUTIONS} | {
+        partner.name_en for partner in PARTNER_INSTITUTIONS
+    }
     # Dates are formatted by Babel per locale rather than by gettext.
     return names | {"Rūta Žemaitė", "pseudo@example.lt"} | {
         "lapkr", "lapkričio", "sausio", "vasario", "kovo", "balandžio", "gegužės", "birželio", "liepos",

@@ -33,7 +33,7 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
     with engine.begin() as connection:
         config = alembic_config()
         config.attributes["connection"] = connection
-        config.attributes["configure_logging"] = False
+        config.attributes["configure_logging"] = False  # keep pytest's log capture
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     migrate(engine)

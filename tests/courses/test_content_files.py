@@ -37,7 +37,11 @@ def test_wrong_type_names_the_field(content_root: Path) -> None:
 
 def test_missing_translation_of_a_title_is_reported(content_root: Path) -> None:
     course_file = content_root / COURSE_DIR / "course.yaml"
-    course_file.write_text(course_file.read_text().replace('title: {lt: "Bandomasis kursas", en: "Test course"}', 'title: {lt: "Bandomasis kursas"}'))
+    course_file.write_text(
+        course_file.read_text().replace(
+            'title: {lt: "Bandomasis kursas", en: "Test course"}', 'title: {lt: "Bandomasis kursas"}'
+        )
+    )
     assert any("title.en" in error for error in _errors(content_root))
 
 

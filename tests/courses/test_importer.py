@@ -45,7 +45,9 @@ def test_editing_a_lesson_updates_it_in_place(db: Session, content_root: Path, s
     assert text is not None and "plan the year together" in text.body_html
 
 
-def test_removed_lesson_is_archived_and_progress_survives_re_adding(db: Session, content_root: Path, synced: SyncSummary) -> None:
+def test_removed_lesson_is_archived_and_progress_survives_re_adding(
+    db: Session, content_root: Path, synced: SyncSummary
+) -> None:
     user = make_user(db)
     partners = _lesson(db, "partners")
     db.add(Enrolment(user_id=user.id, course_id=partners.course_id))
@@ -82,7 +84,9 @@ def test_invalid_content_leaves_the_database_as_it_was(db: Session, content_root
     assert text is not None and "joins municipalities" in text.body_markdown
 
 
-def test_failure_during_sync_rolls_everything_back(db: Session, content_root: Path, synced: SyncSummary, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_during_sync_rolls_everything_back(
+    db: Session, content_root: Path, synced: SyncSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from app.courses import importer
 
     lesson = content_root / COURSE_DIR / "01-first-steps.en.md"
@@ -100,7 +104,9 @@ def test_failure_during_sync_rolls_everything_back(db: Session, content_root: Pa
     assert text is not None and "joins municipalities" in text.body_markdown
 
 
-def test_competency_model_edits_update_and_removals_archive(db: Session, content_root: Path, synced: SyncSummary) -> None:
+def test_competency_model_edits_update_and_removals_archive(
+    db: Session, content_root: Path, synced: SyncSummary
+) -> None:
     model = content_root / "competencies.yaml"
     model.write_text(model.read_text().replace("Teaches others.", "Coaches colleagues."))
     assert sync(db, content_root).updated == {"competencies": 1}
@@ -143,11 +149,21 @@ def test_markdown_is_sanitised(db: Session, content_root: Path) -> None:
         + '\n<script>alert(1)</script>\n\n[click](javascript:alert(1))\n\n<a href="#" onclick="steal()">x</a>\n\n<img src=x onerror=alert(1)>\n'
     )
     sync(db, content_root)
-    html = db.scalar(select(LessonText.body_html).join(Lesson).where(Lesson.slug == "partners", LessonText.locale == "en")) or ""
+    html = (
+        db.scalar(select(LessonText.body_html).join(Lesson).where(Lesson.slug == "partners", LessonText.locale == "en"))
+        or ""
+    )
     tags = _elements(html)
     assert "script" not in {tag for tag, _attributes in tags}
     assert not [name for _tag, attributes in tags for name, _value in attributes if name.startswith("on")]
-    assert not [value for _tag, attributes in tags for _name, value in attributes if (value or "").startswith("javascript:")]
-    first = db.scalar(select(LessonText.body_html).join(Lesson).where(Lesson.slug == "first-steps", LessonText.locale == "lt")) or ""
+    assert not [
+        value for _tag, attributes in tags for _name, value in attributes if (value or "").startswith("javascript:")
+    ]
+    first = (
+        db.scalar(
+            select(LessonText.body_html).join(Lesson).where(Lesson.slug == "first-steps", LessonText.locale == "lt")
+        )
+        or ""
+    )
     assert '<img src="/courses/SC9/media/diagram.png" alt="Schema su partneriais">' in first
     assert "<table>" in first and 'style="text-align:left"' in first

@@ -32,7 +32,10 @@ def test_search_finds_words_in_each_language_without_diacritics(client: TestClie
     lithuanian = client.get("/courses?q=klasteryste")
     assert "Pirmieji žingsniai" in lithuanian.text
     english = client.get("/courses?q=health+SCHOOL&lang=en")
-    assert "Partners" in english.text and "First steps" not in english.text.split("results-title")[1].split("</section>")[0]
+    assert (
+        "Partners" in english.text
+        and "First steps" not in english.text.split("results-title")[1].split("</section>")[0]
+    )
     assert "0 lessons match" in client.get("/courses?q=nonexistentword&lang=en").text
 
 
@@ -63,7 +66,9 @@ def test_enrol_complete_and_resume(client: TestClient, db: Session, synced: Sync
     assert 'href="/courses/SC9/lessons/partners">Continue where you left off' in outline.text
 
 
-def test_lesson_falls_back_to_the_other_language_with_a_note(client: TestClient, db: Session, synced: SyncSummary) -> None:
+def test_lesson_falls_back_to_the_other_language_with_a_note(
+    client: TestClient, db: Session, synced: SyncSummary
+) -> None:
     log_in(client, make_user(db).email)
     page = client.get("/courses/SC9/lessons/english-only?lang=lt")
     assert '<article lang="en">' in page.text and "Written only in English" in page.text
@@ -77,10 +82,15 @@ def test_completion_needs_enrolment(client: TestClient, db: Session, synced: Syn
 
 
 def test_lessons_need_sign_in(client: TestClient, synced: SyncSummary) -> None:
-    assert client.get("/courses/SC9/lessons/first-steps").headers["location"] == "/login?next=/courses/SC9/lessons/first-steps"
+    assert (
+        client.get("/courses/SC9/lessons/first-steps").headers["location"]
+        == "/login?next=/courses/SC9/lessons/first-steps"
+    )
 
 
-def test_learner_list_is_for_the_course_trainers_only(app: FastAPI, db: Session, settings: Settings, synced: SyncSummary) -> None:
+def test_learner_list_is_for_the_course_trainers_only(
+    app: FastAPI, db: Session, settings: Settings, synced: SyncSummary
+) -> None:
     learner = make_user(db, full_name="Ona Onaitė")
     course = db.scalar(select(Course).where(Course.code == "SC9"))
     assert course is not None
@@ -100,7 +110,9 @@ def test_learner_list_is_for_the_course_trainers_only(app: FastAPI, db: Session,
     assert client_as(app, db, settings, "admin").get("/courses/SC9/learners").status_code == 200
 
 
-def test_lesson_images_are_served_but_nothing_else(app: FastAPI, db: Session, settings: Settings, synced: SyncSummary) -> None:
+def test_lesson_images_are_served_but_nothing_else(
+    app: FastAPI, db: Session, settings: Settings, synced: SyncSummary
+) -> None:
     client = client_as(app, db, settings, "learner")
     assert client.get("/courses/SC9/media/diagram.png").status_code == 200
     assert client.get("/courses/SC9/media/course.yaml").status_code == 404
@@ -111,6 +123,12 @@ def test_competency_model_and_glossary_pages(client: TestClient, synced: SyncSum
     model = client.get("/competencies?lang=en")
     assert "A1 · Understanding clustering" in model.text and "Teaches others." in model.text and "Leader" in model.text
     glossary = client.get("/glossary?lang=lt")
-    assert "socialinis klasteris" in glossary.text and '<span class="muted" lang="en">(social cluster)</span>' in glossary.text
+    assert (
+        "socialinis klasteris" in glossary.text
+        and '<span class="muted" lang="en">(social cluster)</span>' in glossary.text
+    )
     catalogue = client.get("/courses?lang=en")
-    assert 'href="/competencies#competency-A1"' in catalogue.text and "Understanding clustering · Practitioner" in catalogue.text
+    assert (
+        'href="/competencies#competency-A1"' in catalogue.text
+        and "Understanding clustering · Practitioner" in catalogue.text
+    )

@@ -18,23 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from alembic import command
-from sqlalchemy import Engine
-
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.accounts.service import create_user, request_password_reset, seed_partner_organisations
+from app.core.access import Role
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.courses.content import load_content
 from app.courses.importer import sync_content
 from app.courses.models import Course
 from app.courses.service import assign_trainer, enrol
-from app.cli import alembic_config
-from app.core.access import Role
-from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.main import create_app
+from tests.conftest import migrate
 from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
 
 LOOPBACK = "127.0.0.1"
@@ -75,7 +72,7 @@ def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
     """The real course content, with the learner enrolled and the trainer teaching every course."""
     sync_content(session, load_content(PROJECT_CONTENT))
     users = {user.email: user for user in session.scalars(select(User))}
-    for name, account in accounts.items():
+    for account in accounts.values():
         user = users[account.email]
         for course in session.scalars(select(Course)):
             if Role.TRAINER in account.roles and Role.ADMIN not in account.roles:
@@ -97,15 +94,6 @@ def live_settings(directory: Path, base_url: str) -> Settings:
     )
 
 
-def migrate_to_head(engine: Engine) -> None:
-    with engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        # Alembic's logging config would replace pytest's handlers.
-        config.attributes["configure_logging"] = False
-        command.upgrade(config, "head")
-
-
 def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]]) -> tuple[dict[str, Account], str]:
     """Migrate, add the partner organisations and one account per entry; return the accounts and a reset token.
 
@@ -114,7 +102,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
     """
     engine = make_engine(settings.database_url)
     try:
-        migrate_to_head(engine)
+        migrate(engine)
         accounts: dict[str, Account] = {}
         with session_scope(make_sessionmaker(engine)) as session:
             seed_partner_organisations(session)

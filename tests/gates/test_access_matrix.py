@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.core.access import Policy, Role, app_routes
 from app.core.config import Settings
 from tests.factories import csrf_from
-from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
+from tests.gates.routes import ROLE_GRANTS, client_as, endpoints, missing_path_samples
 
 # Course routes need a course to act on: the fixture content is imported for every gate test.
 pytestmark = pytest.mark.usefixtures("synced")
@@ -68,7 +68,9 @@ def test_each_role_gets_what_each_route_policy_promises(
         # A fresh browser per request: one route (sign-out) would otherwise end the session for the rest.
         client = client_as(app, db, settings, role)
         token = csrf_from(client.get("/login").text) if role == "anonymous" else csrf_from(client.get("/profile").text)
-        response = client.request(endpoint.method, endpoint.url, data={"csrf_token": token} if endpoint.method != "GET" else None)
+        response = client.request(
+            endpoint.method, endpoint.url, data={"csrf_token": token} if endpoint.method != "GET" else None
+        )
         want = expected_outcome(endpoint.policy, ROLE_GRANTS[role])
         got = observed_outcome(response.status_code, response.headers.get("location", ""))
         if want != got:
@@ -82,5 +84,3 @@ def test_matrix_covers_every_route(app: FastAPI) -> None:
     covered = {(endpoint.route.path, endpoint.method) for endpoint in endpoints(app)}
     served = {(route.path, method) for route in app_routes(app) for method in route.methods}
     assert covered == served
-
-

@@ -63,9 +63,7 @@ except ImportError:  # reported by the `browser` fixture, which skips or fails w
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_PATH = Path(os.environ.get("KLASTERIS_CHROMIUM", "/usr/bin/chromium"))
-AXE_SCRIPT_PATH = Path(
-    os.environ.get("KLASTERIS_AXE_JS", PROJECT_ROOT / "var/axe/node_modules/axe-core/axe.min.js")
-)
+AXE_SCRIPT_PATH = Path(os.environ.get("KLASTERIS_AXE_JS", PROJECT_ROOT / "var/axe/node_modules/axe-core/axe.min.js"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -124,7 +122,9 @@ VISITORS = (
     Visitor("trainer", frozenset({Role.TRAINER, Role.LEARNER}), ("lt", "en"), ("/profile",)),
     Visitor("admin", frozenset({Role.ADMIN, Role.TRAINER, Role.LEARNER}), ("lt", "en"), ("/profile",)),
 )
-CRAWLS = [pytest.param(visitor, locale, id=f"{visitor.name}-{locale}") for visitor in VISITORS for locale in visitor.locales]
+CRAWLS = [
+    pytest.param(visitor, locale, id=f"{visitor.name}-{locale}") for visitor in VISITORS for locale in visitor.locales
+]
 
 # Same-origin links and GET forms, resolved by the browser. A form's own `action`/`method` properties can be
 # shadowed by fields of that name, so the attributes are read instead.

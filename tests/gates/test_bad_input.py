@@ -126,7 +126,9 @@ def _row_counts(session: Session) -> dict[str, int]:
 
 
 def _token(client: TestClient) -> str:
-    return csrf_from(client.get("/login").text if "klasteris_session" not in client.cookies else client.get("/profile").text)
+    return csrf_from(
+        client.get("/login").text if "klasteris_session" not in client.cookies else client.get("/profile").text
+    )
 
 
 @pytest.fixture
@@ -199,10 +201,14 @@ def test_every_form_survives_invalid_utf8_and_missing_fields(
             assert _row_counts(db) == before, endpoint
 
 
-def test_unknown_content_type_is_not_a_server_error(app: FastAPI, db: Session, settings: Settings, form_endpoints: list[Endpoint]) -> None:
+def test_unknown_content_type_is_not_a_server_error(
+    app: FastAPI, db: Session, settings: Settings, form_endpoints: list[Endpoint]
+) -> None:
     for endpoint in form_endpoints:
         client = client_as(app, db, settings, LEAST_ROLE[endpoint.policy])
         response = client.post(
-            endpoint.url, content=b'{"email": 1}', headers={"content-type": "application/json", "x-csrf-token": _token(client)}
+            endpoint.url,
+            content=b'{"email": 1}',
+            headers={"content-type": "application/json", "x-csrf-token": _token(client)},
         )
         assert response.status_code < 500, endpoint
