@@ -56,6 +56,7 @@ class CourseSource:
     definition: CourseFile
     lessons: dict[str, LessonSource]
     quiz_blocks: dict[str, int] = field(default_factory=dict)  # locale -> number of question blocks
+    trainer_notes: dict[str, tuple[LessonFrontMatter, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,32 @@ def count_gift_questions(text: str) -> int:
         if "{" in unescaped and "}" in unescaped:
             blocks += 1
     return blocks
+
+
+def _load_front_matter_file(path: Path, root: Path, errors: list[ContentError]) -> tuple[LessonFrontMatter, str] | None:
+    relative = str(path.relative_to(root))
+    parts = split_front_matter(path.read_text(encoding="utf-8"))
+    if parts is None:
+        errors.append(ContentError(relative, "line 1", "the file starts with YAML front matter between '---' lines"))
+        return None
+    front_text, body, body_line = parts
+    front = _parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
+    if front is None:
+        return None
+    if not body.strip():
+        errors.append(ContentError(relative, f"line {body_line}", "the file has no text"))
+    return front, body
+
+
+def _load_trainer_notes(
+    folder: Path, root: Path, errors: list[ContentError]
+) -> dict[str, tuple[LessonFrontMatter, str]]:
+    notes: dict[str, tuple[LessonFrontMatter, str]] = {}
+    for locale in CONTENT_LOCALES:
+        path = folder / f"trainer-notes.{locale}.md"
+        if path.is_file() and (loaded := _load_front_matter_file(path, root, errors)) is not None:
+            notes[locale] = loaded
+    return notes
 
 
 def _load_lessons(folder: Path, root: Path, errors: list[ContentError]) -> dict[str, LessonSource]:
@@ -217,7 +244,12 @@ def _load_course(
             if quiz_blocks[locale] == 0:
                 errors.append(ContentError(str(quiz_file.relative_to(root)), "", "no GIFT question blocks found"))
     return CourseSource(
-        slug=folder.name, folder=folder, definition=definition, lessons=lessons, quiz_blocks=quiz_blocks
+        slug=folder.name,
+        folder=folder,
+        definition=definition,
+        lessons=lessons,
+        quiz_blocks=quiz_blocks,
+        trainer_notes=_load_trainer_notes(folder, root, errors),
     )
 
 

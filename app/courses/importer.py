@@ -102,7 +102,8 @@ def _sync_course(
     summary: SyncSummary,
 ) -> None:
     definition = source.definition
-    course_hash = fingerprint([definition.model_dump(), source.slug, position])
+    notes = {locale: (front.model_dump(), body) for locale, (front, body) in sorted(source.trainer_notes.items())}
+    course_hash = fingerprint([definition.model_dump(), source.slug, position, notes])
     if existing is None:
         existing = Course(code=definition.code, content_hash="", sections=[])
         session.add(existing)
@@ -119,6 +120,10 @@ def _sync_course(
         existing.estimated_hours = definition.hours
         existing.competencies = [target.model_dump() for target in definition.competencies]
         existing.quiz_settings = definition.quiz.model_dump() if definition.quiz else {}
+        existing.trainer_notes = {
+            locale: {"title": front.title, "html": render_markdown(body, media_url=media_url(definition.code))}
+            for locale, (front, body) in source.trainer_notes.items()
+        }
         existing.content_hash = course_hash
         existing.archived_at = None
     session.flush()

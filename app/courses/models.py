@@ -39,6 +39,8 @@ class Course(IdMixin, CreatedAtMixin, Base):
     estimated_hours: Mapped[int] = mapped_column(Integer)
     competencies: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     quiz_settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Methodological notes for trainers: {"lt": {"title": "...", "html": "..."}, "en": ...}
+    trainer_notes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

@@ -337,8 +337,8 @@ class LearnerRow:
     completed_lessons: int
 
 
-def course_learners(session: Session, *, code: str, user: User) -> tuple[Course, list[LearnerRow], int]:
-    """Learners of a course, for its trainers and administrators; others get 404 (not even its existence)."""
+def taught_course(session: Session, *, code: str, user: User) -> Course:
+    """A course the person teaches (administrators: any); others get 404, not even its existence."""
     course = session.scalar(select(Course).where(Course.code == code, Course.archived_at.is_(None)))
     if course is None:
         raise NotFound(_("This course does not exist or is no longer offered."))
@@ -346,6 +346,12 @@ def course_learners(session: Session, *, code: str, user: User) -> tuple[Course,
         own = _enrolment(session, user, course.id)
         if own is None or own.role != CourseRole.TRAINER:
             raise NotFound(_("This course does not exist or is no longer offered."))
+    return course
+
+
+def course_learners(session: Session, *, code: str, user: User) -> tuple[Course, list[LearnerRow], int]:
+    """Learners of a course with their lesson progress, for the course's trainers and administrators."""
+    course = taught_course(session, code=code, user=user)
     completed = (
         select(LessonCompletion.user_id, func.count().label("done"))
         .join(

@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.core.access import PUBLIC, SIGNED_IN, TRAINER
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import NotFound
-from app.core.i18n import _, get_locale
+from app.core.i18n import _, get_locale, pick
 from app.core.templating import render
 from app.courses import service
 from app.courses.content import IMAGE_SUFFIXES
@@ -74,6 +74,14 @@ def complete_lesson(code: str, slug: str, session: SessionDep, user: CurrentUser
 def learners_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
     course, rows, total = service.course_learners(session, code=code, user=user)
     return render(request, "courses/learners.html", {"course": course, "rows": rows, "total": total})
+
+
+@router.get("/courses/{code}/trainer-notes", name="trainer_notes")
+def trainer_notes_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
+    course = service.taught_course(session, code=code, user=user)
+    return render(
+        request, "courses/trainer_notes.html", {"course": course, "notes": pick(course.trainer_notes, get_locale())}
+    )
 
 
 @router.get("/courses/{code}/media/{name}", name="course_media")

@@ -132,3 +132,20 @@ def test_competency_model_and_glossary_pages(client: TestClient, synced: SyncSum
         'href="/competencies#competency-A1"' in catalogue.text
         and "Understanding clustering · Practitioner" in catalogue.text
     )
+
+
+def test_trainer_notes_are_for_the_course_trainers(
+    app: FastAPI, db: Session, settings: Settings, synced: SyncSummary
+) -> None:
+    trainer = make_user(db, roles={Role.TRAINER, Role.LEARNER})
+    assign_trainer(db, code="SC9", user=trainer)
+    db.commit()
+    own = TestClient(app, follow_redirects=False)
+    log_in(own, trainer.email)
+    page = own.get("/courses/SC9/trainer-notes?lang=en")
+    assert page.status_code == 200 and "map the partners together" in page.text
+    assert 'href="/courses/SC9/trainer-notes"' in own.get("/courses/SC9").text
+    # Only English notes exist: Lithuanian readers get them rather than nothing.
+    assert "map the partners together" in own.get("/courses/SC9/trainer-notes?lang=lt").text
+    assert client_as(app, db, settings, "trainer").get("/courses/SC9/trainer-notes").status_code == 404
+    assert client_as(app, db, settings, "learner").get("/courses/SC9/trainer-notes").status_code == 403
