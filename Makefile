@@ -54,7 +54,7 @@ test: install-dev catalogs axe lint
 
 lint: install-dev
 	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/ruff format --check app tests bench
+	$(BIN)/ruff format --check app tests bench migrations
 
 bench: install-dev catalogs
 	$(BIN)/python bench/run.py
