@@ -88,12 +88,14 @@ MAX_NODES_PER_VIOLATION = 5
 MAX_SNIPPET_CHARS = 220
 
 # Route patterns each visitor must reach in every crawled locale. New features add their pages here.
-_COURSE_PAGES = {"/courses", "/courses/{code}"}
+_COURSE_PAGES = {"/courses", "/courses/{code}", "/competencies", "/glossary"}
 MUST_REACH: dict[str, set[str]] = {
     "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
     "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"} | _COURSE_PAGES,
-    "trainer": {"/", "/profile", "/profile/password", "/courses/{code}/learners"} | _COURSE_PAGES,
-    "admin": {"/", "/profile", "/profile/password", "/courses/{code}/learners"} | _COURSE_PAGES,
+    "trainer": {"/", "/profile", "/profile/password", "/courses/{code}/learners", "/courses/{code}/trainer-notes"}
+    | _COURSE_PAGES,
+    "admin": {"/", "/profile", "/profile/password", "/courses/{code}/learners", "/courses/{code}/trainer-notes"}
+    | _COURSE_PAGES,
 }
 
 
