@@ -67,12 +67,20 @@ class Scenario:
 
 # The one table to extend: later issues add the learner dashboard, course, lesson, quiz and export paths here.
 # The first row is the baseline every other row is compared with.
+# The demo learner is enrolled in every course, so these pages show real progress.
+BENCH_COURSE = "SC1"
+BENCH_LESSON = "what-is-a-social-cluster"
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bare hello (ceiling)", HELLO_PATH),
     Scenario("home, anonymous", "/"),
     Scenario("home, signed in", "/", signed_in=True),
     Scenario("profile, signed in", "/profile", signed_in=True),
     Scenario("login page, anonymous", "/login"),
+    Scenario("catalogue, signed in", "/courses", signed_in=True),
+    Scenario("course page, signed in", f"/courses/{BENCH_COURSE}", signed_in=True),
+    Scenario("lesson page, signed in", f"/courses/{BENCH_COURSE}/lessons/{BENCH_LESSON}", signed_in=True),
+    Scenario("search, signed in", "/courses?q=partneryst%C4%97", signed_in=True),
 )
 
 
@@ -141,6 +149,7 @@ def prepare_database(args: argparse.Namespace, database_url: str, env: dict[str,
             DEFAULT_SQLITE.with_name(DEFAULT_SQLITE.name + suffix).unlink(missing_ok=True)
     _klasteris("migrate", env=env)
     _klasteris("seed-organisations", env=env)
+    _klasteris("content", "sync", env=env)
     existing = _demo_user_count(database_url)
     if args.reuse_db and existing and password_file.exists():
         console.print(f"Reusing the database: {existing} demo accounts.")

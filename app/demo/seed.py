@@ -1,8 +1,8 @@
 """Demo data for benchmarks: thousands of learners and trainers of the partner organisations, bulk-inserted.
 
 Every demo account has an address at DEMO_EMAIL_DOMAIN, which is how the demo data is found again and
-replaced. The work is a list of steps (DEMO_STEPS); later domains append their own, for example enrolments,
-lesson progress and quiz attempts, which reach the demo people through `demo_users()`.
+replaced. The work is a list of steps (DEMO_STEPS): accounts, then enrolments with lesson progress in the
+imported courses; later domains append theirs (quiz attempts, events), reaching demo people via `demo_users()`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.core.db import utcnow
 from app.core.errors import Conflict, Unprocessable
 from app.core.i18n import _
 from app.core.security import hash_password
+from app.courses.models import Course, Enrolment, Lesson, LessonCompletion, Section
 
 DEMO_EMAIL_DOMAIN = "demo.klasteris.lt"
 DEMO_EMAIL_SUFFIX = f"@{DEMO_EMAIL_DOMAIN}"
@@ -355,8 +356,65 @@ ACCOUNTS_STEP = SeedStep(
     run=_insert_accounts,
 )
 
-# Later issues append steps here (enrolments, lesson progress, quiz attempts), in dependency order.
-DEMO_STEPS: tuple[SeedStep, ...] = (ACCOUNTS_STEP,)
+
+def _active_course_lessons(session: Session) -> list[tuple[int, list[int]]]:
+    """(course id, its active lesson ids in reading order) for every offered course."""
+    rows = session.execute(
+        select(Lesson.course_id, Lesson.id)
+        .join(Course, Course.id == Lesson.course_id)
+        .join(Section, Section.id == Lesson.section_id)
+        .where(Course.archived_at.is_(None), Lesson.archived_at.is_(None))
+        .order_by(Course.position, Section.position, Lesson.position)
+    )
+    courses: dict[int, list[int]] = {}
+    for course_id, lesson_id in rows:
+        courses.setdefault(course_id, []).append(lesson_id)
+    return list(courses.items())
+
+
+def _insert_enrolments(session: Session, plan: DemoPlan, progress: Progress) -> dict[str, int]:
+    """Each learner takes one to three courses and is somewhere along each; learner 1 takes them all."""
+    courses = _active_course_lessons(session)
+    learner_ids = session.scalars(
+        select(User.id).where(demo_users(), User.email.like("learner%")).order_by(User.email)
+    ).all()
+    rng = random.Random(NAME_SEED + 1)
+    enrolments = completions = 0
+    for batch in _batched(learner_ids, BATCH_SIZE):
+        enrolment_rows: list[dict[str, object]] = []
+        completion_rows: list[dict[str, object]] = []
+        for position, user_id in enumerate(batch):
+            first_learner = enrolments == 0 and position == 0
+            taken = courses if first_learner else rng.sample(courses, k=min(len(courses), rng.randint(1, 3)))
+            for course_id, lesson_ids in taken:
+                done = rng.randint(0, len(lesson_ids))
+                enrolled_at = plan.now - dt.timedelta(days=rng.uniform(1, REGISTRATION_SPREAD_DAYS))
+                enrolment_rows.append(
+                    {"user_id": user_id, "course_id": course_id, "role": "learner", "enrolled_at": enrolled_at,
+                     "last_lesson_id": lesson_ids[done - 1] if done else None}
+                )  # fmt: skip
+                completion_rows.extend(
+                    {"user_id": user_id, "lesson_id": lesson_id, "completed_at": enrolled_at}
+                    for lesson_id in lesson_ids[:done]
+                )
+        if enrolment_rows:
+            session.execute(insert(Enrolment), enrolment_rows)
+        if completion_rows:
+            session.execute(insert(LessonCompletion), completion_rows)
+        enrolments += len(enrolment_rows)
+        completions += len(completion_rows)
+        progress(len(batch))
+    return {"enrolments": enrolments, "lesson_completions": completions}
+
+
+ENROLMENTS_STEP = SeedStep(
+    name="enrolments and lesson progress",
+    planned_units=lambda size: size.learners,
+    run=_insert_enrolments,
+)
+
+# Later issues append steps here (quiz attempts, events), in dependency order.
+DEMO_STEPS: tuple[SeedStep, ...] = (ACCOUNTS_STEP, ENROLMENTS_STEP)
 
 
 # --- entry points -------------------------------------------------------------------------------

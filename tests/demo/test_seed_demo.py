@@ -14,6 +14,7 @@ from app.accounts.models import Organisation, User
 from app.cli import cli
 from app.core.access import Role
 from app.core.errors import DomainError
+from app.courses.models import Course, Enrolment
 from app.demo.seed import DEMO_EMAIL_SUFFIX, DemoDataExists, demo_email, demo_users, planned_progress, seed_demo
 from tests.factories import log_in, make_user
 
@@ -32,7 +33,13 @@ def test_seeds_learners_and_trainers_across_every_organisation(db: Session) -> N
 
     people = _demo_people(db)
     assert (result.learners, result.trainers, result.replaced) == (LEARNERS, TRAINERS, 0)
-    assert result.rows == {"users": LEARNERS + TRAINERS, "user_roles": LEARNERS + 2 * TRAINERS}
+    # No courses are imported in this test, so nobody is enrolled.
+    assert result.rows == {
+        "users": LEARNERS + TRAINERS,
+        "user_roles": LEARNERS + 2 * TRAINERS,
+        "enrolments": 0,
+        "lesson_completions": 0,
+    }
     assert len(people) == LEARNERS + TRAINERS
     assert len({person.email for person in people}) == len(people)
     assert sum(reported) == planned_progress(learners=LEARNERS, trainers=TRAINERS)
@@ -103,3 +110,15 @@ def test_seed_demo_command_refuses_a_second_run_and_replaces_on_request(
     replaced = runner.invoke(cli, ["seed-demo", "--learners", "5", "--trainers", "0", "--replace"])
     assert replaced.exit_code == 0, replaced.output
     assert "Deleted 22 earlier demo accounts." in replaced.output
+
+
+@pytest.mark.usefixtures("synced")
+def test_demo_learners_are_enrolled_with_progress_and_replacing_removes_it(db: Session) -> None:
+    result = seed_demo(db, learners=30, trainers=2)
+    assert result.rows["enrolments"] >= 30 and result.rows["lesson_completions"] > 0
+    first = db.scalar(select(User).where(User.email == demo_email("learner", 1)))
+    assert first is not None
+    offered = db.scalar(select(func.count()).select_from(Course).where(Course.archived_at.is_(None)))
+    assert db.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.user_id == first.id)) == offered
+    seed_demo(db, learners=5, trainers=0, replace=True)
+    assert db.scalar(select(func.count()).select_from(Enrolment)) <= 5 * 3
