@@ -317,8 +317,8 @@ def valid_reset_token(session: Session, *, token: str) -> PasswordResetToken:
     return reset
 
 
-def reset_password(session: Session, *, token: str, new_password: str) -> User:
-    reset = valid_reset_token(session, token=token)
+def reset_password(session: Session, *, reset: PasswordResetToken, new_password: str) -> User:
+    """Use a link found by `valid_reset_token`: set the password, spend every open link, sign out everywhere."""
     now = utcnow()
     # Claim the token atomically, so two submissions of the same link cannot both succeed.
     claimed = session.execute(

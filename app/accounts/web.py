@@ -187,9 +187,10 @@ def reset_password_submit(
     request: Request, token: str, session: SessionDep, _user: OptionalUser, form: FormData
 ) -> Response:
     try:
-        service.valid_reset_token(session, token=token)
+        # The link is checked before the form, so a dead link never shows a form to fill in again.
+        reset = service.valid_reset_token(session, token=token)
         data = parse_form(ResetPasswordForm, form)
-        service.reset_password(session, token=token, new_password=data.password)
+        service.reset_password(session, reset=reset, new_password=data.password)
     except FormInvalid as invalid:
         return render(
             request, "accounts/reset_password.html", {"token": token, "errors": invalid.errors}, status_code=422
