@@ -8,18 +8,23 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.accounts.service import SESSION_COOKIE, start_session
 from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
+from app.courses.models import Course, CourseRole, Enrolment
 from tests.factories import make_user
 
 # A sample value for every path parameter name used by any route. A new parameter name makes the
 # access-matrix test fail until a sample is added here, so no route escapes the gates.
+SAMPLE_COURSE = "SC9"
+
 PATH_SAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
-    "code": "SC9",  # the course in tests/courses/content_fixture, synced by the gates
+    "code": SAMPLE_COURSE,  # the course in tests/courses/content_fixture, synced by the gates
     "slug": "first-steps",
     "name": "diagram.png",
 }
@@ -29,6 +34,8 @@ ROLE_GRANTS: dict[str, set[Role] | None] = {
     "learner": {Role.LEARNER},
     "trainer": {Role.TRAINER, Role.LEARNER},
     "admin": {Role.ADMIN, Role.TRAINER, Role.LEARNER},
+    # Same role as "trainer", but teaching a different course than the sample one.
+    "trainer-of-another-course": {Role.TRAINER, Role.LEARNER},
 }
 
 # The least-privileged role each policy admits: bad-input checks act as that person.
@@ -71,7 +78,20 @@ def client_as(app: FastAPI, db: Session, settings: Settings, role: str) -> TestC
     grants = ROLE_GRANTS[role]
     if grants is not None:
         user = make_user(db, roles=grants)
+        _give_course_place(db, user, role)
         token = start_session(db, settings=settings, user=user, ip_address="127.0.0.1", user_agent="gates")
         db.commit()
         client.cookies.set(SESSION_COOKIE, token)
     return client
+
+
+def _give_course_place(db: Session, user: User, role: str) -> None:
+    """The learner is enrolled in the sample course and the trainer teaches it, when it has been imported."""
+    course_id = db.scalar(select(Course.id).where(Course.code == SAMPLE_COURSE))
+    if course_id is None or role not in ("learner", "trainer"):
+        return
+    db.add(
+        Enrolment(
+            user_id=user.id, course_id=course_id, role=CourseRole.TRAINER if role == "trainer" else CourseRole.LEARNER
+        )
+    )

@@ -6,10 +6,10 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session
 
-from app.core.access import Policy, Role, app_routes
+from app.core.access import app_routes
 from app.core.config import Settings
 from tests.factories import csrf_from
-from tests.gates.routes import ROLE_GRANTS, client_as, endpoints, missing_path_samples
+from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
 
 # Course routes need a course to act on: the fixture content is imported for every gate test.
 pytestmark = pytest.mark.usefixtures("synced")
@@ -19,23 +19,40 @@ def undeclared_routes(app: FastAPI) -> list[str]:
     return [route.path for route in app_routes(app) if len(route.policies) != 1]
 
 
-def expected_outcome(policy: Policy, grants: set[Role] | None) -> str:
+# What the sample values in PATH_SAMPLES legitimately answer to someone allowed to ask.
+SAMPLE_ANSWERS = {("GET", "/reset-password/{token}"): 400}
+
+
+def expected_outcome(endpoint: Endpoint, role: str) -> str:
+    policy, grants = endpoint.policy, ROLE_GRANTS[role]
     if not policy.login_required:
         return "allowed"
     if grants is None:
         return "login"
     if policy.roles and not (policy.roles & grants):
         return "forbidden"
+    # Course-scoped trainer pages hide other courses entirely, rather than admitting they exist.
+    if role == "trainer-of-another-course" and policy.roles and "{code}" in endpoint.route.path:
+        return "not found"
     return "allowed"
 
 
-def observed_outcome(status: int, location: str) -> str:
+def observed_outcome(endpoint: Endpoint, status: int, location: str) -> str:
     if status == 303 and location.startswith("/login?next="):
         return "login"
     if status == 403:
         return "forbidden"
+    if status == 404:
+        return "not found"
     if status >= 500:
         return "error"
+    # A page someone may open must open; a form may answer 4xx to the empty submission sent here.
+    if (
+        endpoint.method == "GET"
+        and status >= 400
+        and SAMPLE_ANSWERS.get((endpoint.method, endpoint.route.path)) != status
+    ):
+        return f"failed ({status})"
     return "allowed"
 
 
@@ -71,8 +88,8 @@ def test_each_role_gets_what_each_route_policy_promises(
         response = client.request(
             endpoint.method, endpoint.url, data={"csrf_token": token} if endpoint.method != "GET" else None
         )
-        want = expected_outcome(endpoint.policy, ROLE_GRANTS[role])
-        got = observed_outcome(response.status_code, response.headers.get("location", ""))
+        want = expected_outcome(endpoint, role)
+        got = observed_outcome(endpoint, response.status_code, response.headers.get("location", ""))
         if want != got:
             mismatches.append(f"{endpoint} as {role}: expected {want}, got {got} ({response.status_code})")
         checked += 1
