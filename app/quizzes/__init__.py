@@ -1,0 +1,1 @@
+"""Quizzes: the question bank, its interchange formats (GIFT, Moodle XML) and grading."""
