@@ -21,7 +21,12 @@ from app.core.csrf import csrf_protect
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import DomainError, LoginRequired
 from app.core.i18n import _
-from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from app.core.middleware import (
+    SECURITY_HEADERS,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.core.templating import STATIC_DIR, make_templates, render
 from app.courses.web import router as courses_router
 from app.site.web import router as site_router
@@ -73,7 +78,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return render(request, "errors/server_error.html", {}, status_code=500)
+        response = render(request, "errors/server_error.html", {}, status_code=500)
+        # Starlette answers crashes outside our middleware stack, so the headers are added here too.
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
 
 def create_app(settings: Settings) -> FastAPI:

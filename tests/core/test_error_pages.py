@@ -25,6 +25,8 @@ def test_unexpected_error_gets_a_styled_500_without_details(app: FastAPI) -> Non
     assert response.status_code == 500
     assert "Something went wrong" in response.text
     assert "secret internal detail" not in response.text
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
 def test_oversized_form_is_refused_with_413(client: TestClient) -> None:
