@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from alembic import command
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import DomainError
+from app.courses.content import ContentBundle, ContentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,16 +96,31 @@ cli.add_typer(content_cli, name="content")
 cli.add_typer(courses_cli, name="courses")
 
 
-def _load_content_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
+def _report_invalid(errors: list[ContentError]) -> NoReturn:
+    for error in errors:
+        console.print(f"[red]{error}[/red]", highlight=False)
+    console.print(f"[red]{len(errors)} problem(s) found; nothing was imported.[/red]")
+    raise typer.Exit(code=1)
+
+
+def _load_content_or_exit(settings: Settings) -> ContentBundle:
+    """The validated content folder, quiz files included (every question must parse)."""
     from app.courses.content import ContentInvalid, load_content
+    from app.quizzes.content_sync import check_quiz_file, quiz_files
 
     try:
-        return load_content(settings.content_dir)
+        bundle = load_content(settings.content_dir)
     except ContentInvalid as invalid:
-        for error in invalid.errors:
-            console.print(f"[red]{error}[/red]", highlight=False)
-        console.print(f"[red]{len(invalid.errors)} problem(s) found; nothing was imported.[/red]")
-        raise typer.Exit(code=1) from invalid
+        _report_invalid(invalid.errors)
+    errors = [
+        error
+        for course in bundle.courses
+        for path in quiz_files(course.folder).values()
+        for error in check_quiz_file(path, str(path.relative_to(settings.content_dir)))[1]
+    ]
+    if errors:
+        _report_invalid(errors)
+    return bundle
 
 
 @content_cli.command("check")
@@ -115,10 +132,16 @@ def content_check() -> None:
         f"[green]Content is valid:[/green] {len(bundle.programmes.programmes)} programmes, "
         f"{len(bundle.courses)} courses, {lessons} lessons."
     )
+    from app.quizzes.content_sync import check_quiz_file, quiz_files
+
     for course in bundle.courses:
-        if course.quiz_blocks:
-            blocks = ", ".join(f"{locale}: {count}" for locale, count in sorted(course.quiz_blocks.items()))
-            console.print(f"  {course.definition.code} quiz question blocks ({blocks})")
+        files = quiz_files(course.folder)
+        if files:
+            counts = ", ".join(
+                f"{locale}: {len(check_quiz_file(path, path.name)[0].questions)}"
+                for locale, path in sorted(files.items())
+            )
+            console.print(f"  {course.definition.code} quiz questions ({counts})")
 
 
 @content_cli.command("sync")
@@ -127,16 +150,22 @@ def content_sync() -> None:
     from rich.progress import Progress
 
     from app.courses.importer import sync_content
+    from app.quizzes.content_sync import sync_course_quizzes
 
     settings = Settings()
     bundle = _load_content_or_exit(settings)
     with Progress(console=console, transient=True) as progress, database_session(settings) as session:
         task = progress.add_task("Importing courses", total=len(bundle.courses))
         summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
+        quizzes = sync_course_quizzes(session, bundle)
     for outcome in ("created", "updated", "archived"):
         counts: dict[str, int] = getattr(summary, outcome)
         described = ", ".join(f"{number} {kind}" for kind, number in sorted(counts.items())) or "nothing"
         console.print(f"{outcome.capitalize()}: {described}")
+    console.print(
+        f"Quiz questions: {quizzes.created} created, {quizzes.new_versions} changed (new version), "
+        f"{quizzes.archived} archived."
+    )
 
 
 @courses_cli.command("assign-trainer")

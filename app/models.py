@@ -16,6 +16,7 @@ from app.courses.models import (
     SearchTerm,
     Section,
 )
+from app.quizzes.models import Question, QuestionCategory, QuestionVersion
 
 __all__ = [
     "Base",
@@ -32,6 +33,9 @@ __all__ = [
     "Organisation",
     "PasswordResetToken",
     "Programme",
+    "Question",
+    "QuestionCategory",
+    "QuestionVersion",
     "SearchTerm",
     "Section",
     "User",

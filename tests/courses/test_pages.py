@@ -104,7 +104,7 @@ def test_learner_list_is_for_the_course_trainers_only(
     page = own.get("/courses/SC9/learners?lang=en")
     assert page.status_code == 200 and "Ona Onaitė" in page.text and "0 / 3" in page.text
 
-    other_trainer = client_as(app, db, settings, "trainer")
+    other_trainer = client_as(app, db, settings, "trainer-of-another-course")
     assert other_trainer.get("/courses/SC9/learners").status_code == 404
     assert client_as(app, db, settings, "learner").get("/courses/SC9/learners").status_code == 403
     assert client_as(app, db, settings, "admin").get("/courses/SC9/learners").status_code == 200
@@ -147,5 +147,7 @@ def test_trainer_notes_are_for_the_course_trainers(
     assert 'href="/courses/SC9/trainer-notes"' in own.get("/courses/SC9").text
     # Only English notes exist: Lithuanian readers get them rather than nothing.
     assert "map the partners together" in own.get("/courses/SC9/trainer-notes?lang=lt").text
-    assert client_as(app, db, settings, "trainer").get("/courses/SC9/trainer-notes").status_code == 404
+    assert (
+        client_as(app, db, settings, "trainer-of-another-course").get("/courses/SC9/trainer-notes").status_code == 404
+    )
     assert client_as(app, db, settings, "learner").get("/courses/SC9/trainer-notes").status_code == 403

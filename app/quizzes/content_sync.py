@@ -1,0 +1,136 @@
+"""Importing the courses' quiz files (content/**/quiz.<lang>.gift) into the question bank."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.core.db import utcnow
+from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid
+from app.courses.models import Course
+from app.quizzes.gift import read_gift
+from app.quizzes.interchange import ImportReport
+from app.quizzes.models import Question, QuestionCategory, QuestionVersion
+
+CONTENT_KEY_PREFIX = "quiz."
+
+
+@dataclass
+class QuizSyncSummary:
+    created: int = 0
+    new_versions: int = 0
+    archived: int = 0
+    per_course: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> int:
+        return self.created + self.new_versions + self.archived
+
+
+def quiz_files(folder: Path) -> dict[str, Path]:
+    return {
+        locale: folder / f"quiz.{locale}.gift"
+        for locale in CONTENT_LOCALES
+        if (folder / f"quiz.{locale}.gift").is_file()
+    }
+
+
+def check_quiz_file(path: Path, relative: str) -> tuple[ImportReport, list[ContentError]]:
+    """Parse one quiz file; every skipped question is an error naming its line, warnings are not."""
+    report = read_gift(path.read_text(encoding="utf-8"))
+    errors = [
+        ContentError(
+            relative, f"line {issue.line}" if issue.line else "", f"{issue.title}: {issue.message}".strip(": ")
+        )
+        for issue in report.issues
+        if issue.skipped
+    ]
+    return report, errors
+
+
+def _source_keys(locale: str, report: ImportReport) -> list[str]:
+    """Stable keys: the question's title (or its number), made unique within the file."""
+    keys: list[str] = []
+    for number, question in enumerate(report.questions, start=1):
+        base = f"{CONTENT_KEY_PREFIX}{locale}.gift#{question.title or number}"
+        key, repeat = base, 2
+        while key in keys:
+            key, repeat = f"{base}~{repeat}", repeat + 1
+        keys.append(key)
+    return keys
+
+
+def _fingerprint(data: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def sync_course_quizzes(session: Session, bundle: ContentBundle) -> QuizSyncSummary:
+    """Create, version or archive bank questions to match the quiz files. Runs in the caller's transaction."""
+    summary = QuizSyncSummary()
+    courses = {course.code: course for course in session.scalars(select(Course))}
+    for source in bundle.courses:
+        course = courses[source.definition.code]
+        files = quiz_files(source.folder)
+        reports: dict[str, ImportReport] = {}
+        errors: list[ContentError] = []
+        for locale, path in files.items():
+            reports[locale], file_errors = check_quiz_file(path, str(path))
+            errors.extend(file_errors)
+        if errors:
+            raise ContentInvalid(errors)
+        questions = {
+            question.source_key: question
+            for question in session.scalars(
+                select(Question).where(Question.course_id == course.id).options(selectinload(Question.versions))
+            )
+        }
+        categories = {
+            category.path: category
+            for category in session.scalars(select(QuestionCategory).where(QuestionCategory.course_id == course.id))
+        }
+        seen: set[str] = set()
+        for locale, report in reports.items():
+            for position, (key, imported) in enumerate(
+                zip(_source_keys(locale, report), report.questions, strict=True)
+            ):
+                seen.add(key)
+                path = "/".join(imported.category)
+                category = categories.get(path)
+                if category is None:
+                    category = categories[path] = QuestionCategory(course_id=course.id, path=path)
+                    session.add(category)
+                    session.flush()
+                data = imported.model_dump(mode="json")
+                content_hash = _fingerprint(data)
+                question = questions.get(key)
+                if question is None:
+                    question = Question(
+                        course_id=course.id, category_id=category.id, language=locale, question_type=imported.type,
+                        title=imported.title[:255], source_key=key, position=position, current_version=1, versions=[],
+                    )  # fmt: skip
+                    question.versions.append(QuestionVersion(version=1, data=data, content_hash=content_hash))
+                    session.add(question)
+                    summary.created += 1
+                    continue
+                latest = question.versions[-1]
+                if latest.content_hash != content_hash:
+                    # Earlier versions stay: attempts refer to the version they were answered with.
+                    question.current_version = latest.version + 1
+                    question.versions.append(
+                        QuestionVersion(version=question.current_version, data=data, content_hash=content_hash)
+                    )
+                    summary.new_versions += 1
+                question.category_id, question.position = category.id, position
+                question.title, question.question_type, question.archived_at = imported.title[:255], imported.type, None
+        for key, question in questions.items():
+            if key and key.startswith(CONTENT_KEY_PREFIX) and key not in seen and question.archived_at is None:
+                question.archived_at = utcnow()
+                summary.archived += 1
+        summary.per_course[course.code] = sum(len(report.questions) for report in reports.values())
+    session.flush()
+    return summary
