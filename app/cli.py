@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from alembic import command
@@ -92,8 +92,12 @@ def create_admin(
 
 content_cli = typer.Typer(help="Course content files: validate and import.", no_args_is_help=True)
 courses_cli = typer.Typer(help="Course administration.", no_args_is_help=True)
+questions_cli = typer.Typer(
+    help="A course's question bank: import and export GIFT or Moodle XML.", no_args_is_help=True
+)
 cli.add_typer(content_cli, name="content")
 cli.add_typer(courses_cli, name="courses")
+cli.add_typer(questions_cli, name="questions")
 
 
 def _report_invalid(errors: list[ContentError]) -> NoReturn:
@@ -221,6 +225,77 @@ def seed_demo(
     if result.learners:
         console.print(f"Sign in as, for example, {demo_email('learner', 1)}")
     console.print(f"Password of every demo account: [bold]{result.password}[/bold]", highlight=False)
+
+
+def _guess_format(path: Path, data: bytes) -> str:
+    if path.suffix.lower() == ".xml" or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "xml"
+    return "gift"
+
+
+@questions_cli.command("import")
+def questions_import(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A GIFT or Moodle XML file.")
+    ],
+    course: str = typer.Option(..., help="Course code, e.g. SC1."),
+    file_format: str = typer.Option(None, "--format", help="gift or xml (guessed from the file when left out)."),
+    language: str = typer.Option("lt", help="Language of the questions: lt, en or nb."),
+) -> None:
+    """Import a question file into a course's bank: all of it in one transaction, with a report per question."""
+    from rich.table import Table
+
+    from app.quizzes.bank import import_into_bank
+    from app.quizzes.gift import read_gift
+    from app.quizzes.interchange import ParseError
+    from app.quizzes.moodle_xml import read_moodle_xml
+
+    data = path.read_bytes()
+    chosen = (file_format or _guess_format(path, data)).lower()
+    if chosen not in ("gift", "xml") or language not in ("lt", "en", "nb"):
+        console.print("[red]--format must be gift or xml, and --language lt, en or nb.[/red]")
+        raise typer.Exit(code=2)
+    try:
+        report = read_moodle_xml(data) if chosen == "xml" else read_gift(data.decode("utf-8-sig"))
+    except (ParseError, UnicodeDecodeError) as error:
+        console.print(f"[red]{path.name} could not be read: {error}. Nothing was imported.[/red]", highlight=False)
+        raise typer.Exit(code=1) from error
+    table = Table("line", "question", "type", "result")
+    for line, question in zip(report.lines, report.questions, strict=True):
+        table.add_row(str(line), question.title or question.text[:50], question.type, "imported")
+    for issue in report.issues:
+        table.add_row(
+            str(issue.line or ""), issue.title, "", ("skipped: " if issue.skipped else "note: ") + issue.message
+        )
+    console.print(table)
+    if not report.questions:
+        console.print("[red]No question could be imported; nothing was written.[/red]")
+        raise typer.Exit(code=1)
+    with database_session(Settings()) as session:
+        result = import_into_bank(session, course_code=course, report=report, language=language)
+    skipped = sum(1 for issue in report.issues if issue.skipped)
+    console.print(f"{result.imported} question(s) added to {course}; {skipped} skipped.")
+
+
+@questions_cli.command("export")
+def questions_export(
+    output: Annotated[Path, typer.Option(help="File to write.")],
+    course: str = typer.Option(..., help="Course code, e.g. SC1."),
+    file_format: str = typer.Option(..., "--format", help="gift or xml."),
+    language: str = typer.Option(None, help="Only questions in this language (lt, en or nb)."),
+) -> None:
+    """Export a course's current questions as GIFT or Moodle XML."""
+    from app.quizzes.bank import current_questions
+    from app.quizzes.gift import write_gift
+    from app.quizzes.moodle_xml import write_moodle_xml
+
+    if file_format not in ("gift", "xml"):
+        console.print("[red]--format must be gift or xml.[/red]")
+        raise typer.Exit(code=2)
+    with database_session(Settings()) as session:
+        questions = current_questions(session, course_code=course, language=language)
+    output.write_bytes(write_moodle_xml(questions) if file_format == "xml" else write_gift(questions).encode())
+    console.print(f"{len(questions)} question(s) of {course} written to {output}.")
 
 
 def main() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,9 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from app.core.db import utcnow
 from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid
 from app.courses.models import Course
+from app.quizzes.bank import CategoryCache, fingerprint, new_bank_question
 from app.quizzes.gift import read_gift
 from app.quizzes.interchange import ImportReport
-from app.quizzes.models import Question, QuestionCategory, QuestionVersion
+from app.quizzes.models import Question, QuestionVersion
 
 CONTENT_KEY_PREFIX = "quiz."
 
@@ -65,10 +64,6 @@ def _source_keys(locale: str, report: ImportReport) -> list[str]:
     return keys
 
 
-def _fingerprint(data: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def sync_course_quizzes(session: Session, bundle: ContentBundle) -> QuizSyncSummary:
     """Create, version or archive bank questions to match the quiz files. Runs in the caller's transaction."""
     summary = QuizSyncSummary()
@@ -89,32 +84,28 @@ def sync_course_quizzes(session: Session, bundle: ContentBundle) -> QuizSyncSumm
                 select(Question).where(Question.course_id == course.id).options(selectinload(Question.versions))
             )
         }
-        categories = {
-            category.path: category
-            for category in session.scalars(select(QuestionCategory).where(QuestionCategory.course_id == course.id))
-        }
+        categories = CategoryCache(session, course.id)
         seen: set[str] = set()
         for locale, report in reports.items():
             for position, (key, imported) in enumerate(
                 zip(_source_keys(locale, report), report.questions, strict=True)
             ):
                 seen.add(key)
-                path = "/".join(imported.category)
-                category = categories.get(path)
-                if category is None:
-                    category = categories[path] = QuestionCategory(course_id=course.id, path=path)
-                    session.add(category)
-                    session.flush()
+                category = categories.get(imported.category)
                 data = imported.model_dump(mode="json")
-                content_hash = _fingerprint(data)
+                content_hash = fingerprint(data)
                 question = questions.get(key)
                 if question is None:
-                    question = Question(
-                        course_id=course.id, category_id=category.id, language=locale, question_type=imported.type,
-                        title=imported.title[:255], source_key=key, position=position, current_version=1, versions=[],
-                    )  # fmt: skip
-                    question.versions.append(QuestionVersion(version=1, data=data, content_hash=content_hash))
-                    session.add(question)
+                    session.add(
+                        new_bank_question(
+                            imported,
+                            course_id=course.id,
+                            category=category,
+                            language=locale,
+                            position=position,
+                            source_key=key,
+                        )  # fmt: skip
+                    )
                     summary.created += 1
                     continue
                 latest = question.versions[-1]
