@@ -198,7 +198,22 @@ def _course_by_code(session: Session, code: str) -> Course:
         )
     )
     if course is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
+        raise course_missing()
+    return course
+
+
+def course_missing() -> NotFound:
+    return NotFound(_("This course does not exist or is no longer offered."))
+
+
+def course_or_404(session: Session, code: str, *, include_archived: bool = False) -> Course:
+    """A course by its code; archived courses only when asked (administration and imports)."""
+    statement = select(Course).where(Course.code == code)
+    if not include_archived:
+        statement = statement.where(Course.archived_at.is_(None))
+    course = session.scalar(statement)
+    if course is None:
+        raise course_missing()
     return course
 
 
@@ -210,7 +225,7 @@ def course_folder_parts(session: Session, *, code: str) -> tuple[str, str]:
         .where(Course.code == code, Course.archived_at.is_(None))
     ).first()
     if row is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
+        raise course_missing()
     return row[0], row[1]
 
 
@@ -288,9 +303,7 @@ def lesson_page(session: Session, *, code: str, slug: str, user: User, locale: s
 
 def enrol(session: Session, *, code: str, user: User) -> Enrolment:
     """Self-enrolment; enrolling twice returns the existing place."""
-    course = session.scalar(select(Course).where(Course.code == code, Course.archived_at.is_(None)))
-    if course is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
+    course = course_or_404(session, code)
     existing = _enrolment(session, user, course.id)
     if existing is not None:
         return existing
@@ -339,13 +352,11 @@ class LearnerRow:
 
 def taught_course(session: Session, *, code: str, user: User) -> Course:
     """A course the person teaches (administrators: any); others get 404, not even its existence."""
-    course = session.scalar(select(Course).where(Course.code == code, Course.archived_at.is_(None)))
-    if course is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
+    course = course_or_404(session, code)
     if Role.ADMIN not in user.role_set:
         own = _enrolment(session, user, course.id)
         if own is None or own.role != CourseRole.TRAINER:
-            raise NotFound(_("This course does not exist or is no longer offered."))
+            raise course_missing()
     return course
 
 
@@ -374,9 +385,7 @@ def course_learners(session: Session, *, code: str, user: User) -> tuple[Course,
 
 
 def assign_trainer(session: Session, *, code: str, user: User) -> Enrolment:
-    course = session.scalar(select(Course).where(Course.code == code))
-    if course is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
+    course = course_or_404(session, code, include_archived=True)
     enrolment = _enrolment(session, user, course.id)
     if enrolment is None:
         enrolment = Enrolment(user_id=user.id, course_id=course.id)

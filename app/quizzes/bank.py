@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.errors import NotFound
-from app.core.i18n import _
+from app.courses.content import fingerprint
 from app.courses.models import Course
+from app.courses.service import course_or_404
 from app.quizzes.interchange import ImportReport, Question
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.models import QuestionCategory, QuestionVersion
 
 _question_adapter: TypeAdapter[Question] = TypeAdapter(Question)
-
-
-def fingerprint(data: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def course_by_code(session: Session, code: str) -> Course:
-    course = session.scalar(select(Course).where(Course.code == code))
-    if course is None:
-        raise NotFound(_("This course does not exist or is no longer offered."))
-    return course
 
 
 class CategoryCache:
@@ -78,7 +65,7 @@ class BankImport:
 
 def import_into_bank(session: Session, *, course_code: str, report: ImportReport, language: str) -> BankImport:
     """Add every question of a parsed file to the course's bank, after the questions already there."""
-    course = course_by_code(session, course_code)
+    course = course_or_404(session, course_code, include_archived=True)
     categories = CategoryCache(session, course.id)
     last = session.scalar(
         select(BankQuestion.position).where(BankQuestion.course_id == course.id).order_by(BankQuestion.position.desc())
@@ -101,7 +88,7 @@ def import_into_bank(session: Session, *, course_code: str, report: ImportReport
 
 def current_questions(session: Session, *, course_code: str, language: str | None = None) -> list[Question]:
     """The course's live questions at their current version, in bank order."""
-    course = course_by_code(session, course_code)
+    course = course_or_404(session, course_code, include_archived=True)
     statement = (
         select(BankQuestion)
         .where(BankQuestion.course_id == course.id, BankQuestion.archived_at.is_(None))

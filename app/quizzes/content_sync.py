@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.db import utcnow
-from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid
+from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid, fingerprint
 from app.courses.models import Course
-from app.quizzes.bank import CategoryCache, fingerprint, new_bank_question
+from app.quizzes.bank import CategoryCache, new_bank_question
 from app.quizzes.gift import read_gift
 from app.quizzes.interchange import ImportReport
 from app.quizzes.models import Question, QuestionVersion
