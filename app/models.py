@@ -16,9 +16,19 @@ from app.courses.models import (
     SearchTerm,
     Section,
 )
-from app.quizzes.models import Question, QuestionCategory, QuestionVersion
+from app.quizzes.models import (
+    AttemptQuestion,
+    Question,
+    QuestionCategory,
+    QuestionVersion,
+    Quiz,
+    QuizAttempt,
+    QuizGrade,
+    QuizSlot,
+)
 
 __all__ = [
+    "AttemptQuestion",
     "Base",
     "Competency",
     "CompetencyArea",
@@ -36,6 +46,10 @@ __all__ = [
     "Question",
     "QuestionCategory",
     "QuestionVersion",
+    "Quiz",
+    "QuizAttempt",
+    "QuizGrade",
+    "QuizSlot",
     "SearchTerm",
     "Section",
     "User",

@@ -23,6 +23,7 @@ from app.core.deps import get_session
 from app.courses.content import load_content
 from app.courses.importer import SyncSummary, sync_content
 from app.main import create_app
+from app.quizzes.content_sync import sync_course_quizzes
 from tests.factories import seed_organisations
 
 TEST_DATABASE_URL = os.environ.get("KLASTERIS_TEST_DATABASE_URL")
@@ -81,8 +82,11 @@ def content_root(tmp_path: Path) -> Path:
     return root
 
 
-def sync(session: Session, root: Path) -> SyncSummary:
-    summary = sync_content(session, load_content(root))
+def sync(session: Session, root: Path, *, quizzes: bool = True) -> SyncSummary:
+    bundle = load_content(root)
+    summary = sync_content(session, bundle)
+    if quizzes:
+        sync_course_quizzes(session, bundle)
     session.commit()
     return summary
 

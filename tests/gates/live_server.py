@@ -31,6 +31,7 @@ from app.courses.importer import sync_content
 from app.courses.models import Course
 from app.courses.service import assign_trainer, enrol
 from app.main import create_app
+from app.quizzes.content_sync import sync_course_quizzes
 from tests.conftest import migrate
 from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
 
@@ -70,7 +71,9 @@ PROJECT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
     """The real course content, with the learner enrolled and the trainer teaching every course."""
-    sync_content(session, load_content(PROJECT_CONTENT))
+    bundle = load_content(PROJECT_CONTENT)
+    sync_content(session, bundle)
+    sync_course_quizzes(session, bundle)
     users = {user.email: user for user in session.scalars(select(User))}
     for account in accounts.values():
         user = users[account.email]

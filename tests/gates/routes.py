@@ -16,6 +16,7 @@ from app.accounts.service import SESSION_COOKIE, start_session
 from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
 from app.courses.models import Course, CourseRole, Enrolment
+from app.quizzes.models import Question as BankQuestion
 from tests.factories import make_user
 
 # A sample value for every path parameter name used by any route. A new parameter name makes the
@@ -27,7 +28,21 @@ PATH_SAMPLES: dict[str, str] = {
     "code": SAMPLE_COURSE,  # the course in tests/courses/content_fixture, synced by the gates
     "slug": "first-steps",
     "name": "diagram.png",
+    "question_type": "single_choice",
 }
+# Ids of rows in the sample course, different on every run: filled in by `refresh_object_samples`.
+OBJECT_SAMPLE_NAMES = ("question_id",)
+
+
+def refresh_object_samples(db: Session) -> None:
+    """Point id parameters at real objects of the sample course (needs the fixture content imported)."""
+    course_id = db.scalar(select(Course.id).where(Course.code == SAMPLE_COURSE))
+    question_id = db.scalar(
+        select(BankQuestion.id).where(BankQuestion.course_id == course_id).order_by(BankQuestion.id)
+    )
+    assert question_id is not None, "the sample course has no questions"
+    PATH_SAMPLES["question_id"] = str(question_id)
+
 
 ROLE_GRANTS: dict[str, set[Role] | None] = {
     "anonymous": None,
@@ -60,7 +75,7 @@ class Endpoint:
 
 def missing_path_samples(app: FastAPI) -> set[str]:
     names = {name for route in app_routes(app) for name in _PARAM.findall(route.path)}
-    return names - PATH_SAMPLES.keys()
+    return names - PATH_SAMPLES.keys() - set(OBJECT_SAMPLE_NAMES)
 
 
 def endpoints(app: FastAPI) -> Iterator[Endpoint]:

@@ -12,7 +12,7 @@ from tests.factories import csrf_from
 from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
 
 # Course routes need a course to act on: the fixture content is imported for every gate test.
-pytestmark = pytest.mark.usefixtures("synced")
+pytestmark = pytest.mark.usefixtures("gate_samples")
 
 
 def undeclared_routes(app: FastAPI) -> list[str]:

@@ -30,7 +30,7 @@ SQL = "' OR '1'='1'; DROP TABLE users; --"
 TABLES_ALLOWED_TO_CHANGE = {"login_attempts"}
 
 # Course routes need a course to act on: the fixture content is imported for every gate test.
-pytestmark = pytest.mark.usefixtures("synced")
+pytestmark = pytest.mark.usefixtures("gate_samples")
 
 
 @dataclass(frozen=True)

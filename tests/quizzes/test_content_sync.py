@@ -27,7 +27,7 @@ def _sync_quizzes(session: Session, root: Path):  # type: ignore[no-untyped-def]
 
 
 def test_quiz_files_are_imported_per_language(db: Session, content_root: Path) -> None:
-    sync(db, content_root)
+    sync(db, content_root, quizzes=False)
     summary = _sync_quizzes(db, content_root)
     assert (summary.created, summary.new_versions, summary.archived) == (3, 0, 0)
     questions = _questions(db)
@@ -39,13 +39,13 @@ def test_quiz_files_are_imported_per_language(db: Session, content_root: Path) -
 
 
 def test_second_sync_changes_nothing(db: Session, content_root: Path) -> None:
-    sync(db, content_root)
+    sync(db, content_root, quizzes=False)
     _sync_quizzes(db, content_root)
     assert _sync_quizzes(db, content_root).changes == 0
 
 
 def test_an_edited_question_gets_a_new_version_and_keeps_the_old_one(db: Session, content_root: Path) -> None:
-    sync(db, content_root)
+    sync(db, content_root, quizzes=False)
     _sync_quizzes(db, content_root)
     quiz = content_root / COURSE_DIR / "quiz.lt.gift"
     quiz.write_text(quiz.read_text(encoding="utf-8").replace("{#2:1}", "{#3:1}"), encoding="utf-8")
@@ -56,7 +56,7 @@ def test_an_edited_question_gets_a_new_version_and_keeps_the_old_one(db: Session
 
 
 def test_a_removed_question_is_archived(db: Session, content_root: Path) -> None:
-    sync(db, content_root)
+    sync(db, content_root, quizzes=False)
     _sync_quizzes(db, content_root)
     quiz = content_root / COURSE_DIR / "quiz.lt.gift"
     quiz.write_text(quiz.read_text(encoding="utf-8").split("::Q2::")[0], encoding="utf-8")
@@ -65,7 +65,7 @@ def test_a_removed_question_is_archived(db: Session, content_root: Path) -> None
 
 
 def test_a_broken_question_stops_the_import_and_names_its_line(db: Session, content_root: Path) -> None:
-    sync(db, content_root)
+    sync(db, content_root, quizzes=False)
     quiz = content_root / COURSE_DIR / "quiz.en.gift"
     quiz.write_text(quiz.read_text(encoding="utf-8") + "\n::Q9:: Unbalanced {=a ~b\n", encoding="utf-8")
     with pytest.raises(ContentInvalid) as raised:
