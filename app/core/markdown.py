@@ -60,3 +60,10 @@ def markdown_images(source: str) -> list[tuple[str, str]]:
 def plain_text(source: str) -> str:
     """The words of a Markdown text without markup, for word counts and the search index."""
     return nh3.clean(_renderer.render(source), tags=set()).replace("&amp;", "&")
+
+
+def clean_html(html: str) -> str:
+    """Sanitise HTML written elsewhere (e.g. questions imported from Moodle) with the same allow-list."""
+    return nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"
+    )

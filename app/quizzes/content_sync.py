@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.core.db import utcnow
 from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid, fingerprint
+from app.courses.content_schema import QuizSettings
 from app.courses.models import Course
 from app.quizzes.bank import CategoryCache, new_bank_question
 from app.quizzes.gift import read_gift
 from app.quizzes.interchange import ImportReport
-from app.quizzes.models import Question, QuestionVersion
+from app.quizzes.models import Question, QuestionVersion, Quiz, QuizSlot
 
 CONTENT_KEY_PREFIX = "quiz."
 
@@ -123,5 +124,48 @@ def sync_course_quizzes(session: Session, bundle: ContentBundle) -> QuizSyncSumm
                 question.archived_at = utcnow()
                 summary.archived += 1
         summary.per_course[course.code] = sum(len(report.questions) for report in reports.values())
+        session.flush()
+        if source.definition.quiz is not None or reports:
+            _sync_quiz(session, course, source.definition.quiz, questions_in_order(session, course.id))
     session.flush()
     return summary
+
+
+def questions_in_order(session: Session, course_id: int) -> list[Question]:
+    """The course's content questions (both languages), in file order."""
+    return list(
+        session.scalars(
+            select(Question)
+            .where(Question.course_id == course_id, Question.source_key.startswith(CONTENT_KEY_PREFIX))
+            .order_by(Question.language, Question.position, Question.id)
+        )
+    )
+
+
+def _sync_quiz(session: Session, course: Course, settings: QuizSettings | None, content: list[Question]) -> Quiz:
+    """Create the course's quiz, apply course.yaml settings when the file changed them, and slot new questions."""
+    quiz = session.scalar(select(Quiz).where(Quiz.course_id == course.id))
+    if quiz is None:
+        quiz = Quiz(course_id=course.id)
+        session.add(quiz)
+    if settings is not None:
+        settings_hash = fingerprint(settings.model_dump())
+        # Trainers may change the settings on the quiz page; only a changed file overrides them.
+        if quiz.content_settings_hash != settings_hash:
+            quiz.pass_mark = float(settings.pass_mark)
+            quiz.max_attempts = settings.attempts
+            quiz.time_limit_minutes = settings.time_limit_minutes
+            quiz.content_settings_hash = settings_hash
+    session.flush()
+    slots = list(session.scalars(select(QuizSlot).where(QuizSlot.quiz_id == quiz.id).order_by(QuizSlot.position)))
+    slotted = {slot.question_id for slot in slots if slot.question_id is not None}
+    archived = {question.id for question in content if question.archived_at is not None}
+    for slot in slots:
+        if slot.question_id in archived:
+            session.delete(slot)
+    position = max((slot.position for slot in slots), default=0)
+    for question in content:
+        if question.archived_at is None and question.id not in slotted:
+            position += 1
+            session.add(QuizSlot(quiz_id=quiz.id, position=position, question_id=question.id))
+    return quiz
