@@ -30,6 +30,7 @@ from app.core.middleware import (
 from app.core.templating import STATIC_DIR, make_templates, render
 from app.courses.web import router as courses_router
 from app.quizzes.bank_web import router as question_bank_router
+from app.quizzes.manage_web import router as quiz_manage_router
 from app.quizzes.results_web import router as quiz_results_router
 from app.quizzes.web import router as quizzes_router
 from app.site.web import router as site_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(courses_router)
     app.include_router(quizzes_router)
+    app.include_router(quiz_manage_router)
     app.include_router(question_bank_router)
     app.include_router(quiz_results_router)
     static = StaticFiles(directory=STATIC_DIR)

@@ -36,6 +36,8 @@ def _message_for(error: ErrorDetails) -> str:
         return _("Enter at most %(count)s characters.", count=ctx.get("max_length"))
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return _("Enter a whole number.")
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return _("Enter a number.")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         return _("The number is outside the allowed range.")
     if kind in ("literal_error", "enum"):

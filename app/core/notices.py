@@ -18,6 +18,10 @@ def _notices() -> dict[str, str]:
         "password-reset": _("Your password has been changed. Sign in with the new password."),
         "password-changed": _("Your password has been changed. Other browsers have been signed out."),
         "profile-saved": _("Your profile has been saved."),
+        "attempt-closed": _("The time for this attempt ran out, so your saved answers were submitted."),
+        "quiz-settings-saved": _("The quiz settings have been saved."),
+        "quiz-slots-saved": _("The quiz's questions have been updated."),
+        "answer-graded": _("The grade has been saved."),
     }
 
 

@@ -356,6 +356,19 @@ def grade_attempt(attempt: QuizAttempt) -> None:
     total_attempt(attempt)
 
 
+def _load_questions(session: Session, attempt: QuizAttempt) -> None:
+    """Make sure the attempt's questions and the versions they show are loaded (one query each)."""
+    loaded = "questions" in attempt.__dict__ and all("version" in row.__dict__ for row in attempt.questions)
+    if not loaded:
+        session.flush()
+        session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.id == attempt.id)
+            .options(selectinload(QuizAttempt.questions).selectinload(AttemptQuestion.version))
+            .execution_options(populate_existing=True)
+        ).one()
+
+
 def finish_attempt(session: Session, *, attempt: QuizAttempt, quiz: Quiz, automatic: bool = False) -> bool:
     """Submit and grade once. False when the attempt was already submitted (double click, replay, second tab)."""
     now = utcnow()
@@ -369,9 +382,8 @@ def finish_attempt(session: Session, *, attempt: QuizAttempt, quiz: Quiz, automa
     if claimed != 1:
         session.refresh(attempt)
         return False
+    _load_questions(session, attempt)
     attempt.state, attempt.finished_at, attempt.auto_submitted = AttemptState.FINISHED, now, automatic
-    if "questions" not in attempt.__dict__:
-        session.refresh(attempt, attribute_names=["questions"])
     grade_attempt(attempt)
     session.flush()
     if not attempt.is_preview:

@@ -16,7 +16,9 @@ from app.accounts.service import SESSION_COOKIE, start_session
 from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
 from app.courses.models import Course, CourseRole, Enrolment
+from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.models import Question as BankQuestion
+from app.quizzes.models import Quiz, QuizAttempt
 from tests.factories import make_user
 
 # A sample value for every path parameter name used by any route. A new parameter name makes the
@@ -29,9 +31,11 @@ PATH_SAMPLES: dict[str, str] = {
     "slug": "first-steps",
     "name": "diagram.png",
     "question_type": "single_choice",
+    # Learners address their own attempts by number: every signed-in visitor gets an attempt 1 (client_as).
+    "number": "1",
 }
 # Ids of rows in the sample course, different on every run: filled in by `refresh_object_samples`.
-OBJECT_SAMPLE_NAMES = ("question_id",)
+OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id")
 
 
 def refresh_object_samples(db: Session) -> None:
@@ -42,6 +46,21 @@ def refresh_object_samples(db: Session) -> None:
     )
     assert question_id is not None, "the sample course has no questions"
     PATH_SAMPLES["question_id"] = str(question_id)
+    # A learner's submitted attempt, for the trainer's review and grading pages.
+    learner = make_user(db)
+    db.add(Enrolment(user_id=learner.id, course_id=course_id, role=CourseRole.LEARNER))
+    attempt = _sample_attempt(db, learner, is_preview=False)
+    finish_attempt(db, attempt=attempt, quiz=attempt.quiz)
+    db.commit()
+    PATH_SAMPLES["attempt_id"] = str(attempt.id)
+
+
+def _sample_attempt(db: Session, user: User, *, is_preview: bool) -> QuizAttempt:
+    quiz = db.scalar(select(Quiz).join(Course, Course.id == Quiz.course_id).where(Course.code == SAMPLE_COURSE))
+    assert quiz is not None, "the sample course has no quiz"
+    attempt = create_attempt(db, quiz=quiz, user=user, is_preview=is_preview, locale="lt")
+    db.refresh(attempt, attribute_names=["quiz"])
+    return attempt
 
 
 ROLE_GRANTS: dict[str, set[Role] | None] = {
@@ -101,12 +120,20 @@ def client_as(app: FastAPI, db: Session, settings: Settings, role: str) -> TestC
 
 
 def _give_course_place(db: Session, user: User, role: str) -> None:
-    """The learner is enrolled in the sample course and the trainer teaches it, when it has been imported."""
+    """The learner is enrolled in the sample course and the trainer teaches it, when it has been imported.
+
+    Everyone signed in also gets an open attempt 1 at its quiz, so their own-attempt pages have something to show.
+    """
     course_id = db.scalar(select(Course.id).where(Course.code == SAMPLE_COURSE))
-    if course_id is None or role not in ("learner", "trainer"):
+    if course_id is None:
         return
-    db.add(
-        Enrolment(
-            user_id=user.id, course_id=course_id, role=CourseRole.TRAINER if role == "trainer" else CourseRole.LEARNER
+    if role in ("learner", "trainer"):
+        db.add(
+            Enrolment(
+                user_id=user.id,
+                course_id=course_id,
+                role=CourseRole.TRAINER if role == "trainer" else CourseRole.LEARNER,
+            )
         )
-    )
+    if db.scalar(select(Quiz.id).where(Quiz.course_id == course_id)) is not None:
+        _sample_attempt(db, user, is_preview=role != "learner")
