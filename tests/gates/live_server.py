@@ -31,7 +31,9 @@ from app.courses.importer import sync_content
 from app.courses.models import Course
 from app.courses.service import assign_trainer, enrol
 from app.main import create_app
+from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.content_sync import sync_course_quizzes
+from app.quizzes.models import Quiz
 from tests.conftest import migrate
 from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
 
@@ -82,7 +84,19 @@ def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
                 assign_trainer(session, code=course.code, user=user)
             elif account.roles == frozenset({Role.LEARNER}):
                 enrol(session, code=course.code, user=user)
+        if account.roles == frozenset({Role.LEARNER}):
+            _add_quiz_attempts(session, user)
     session.flush()
+
+
+def _add_quiz_attempts(session: Session, learner: User) -> None:
+    """A submitted attempt at SC1's quiz and a second one in progress."""
+    quiz = session.scalar(select(Quiz).join(Course, Course.id == Quiz.course_id).where(Course.code == "SC1"))
+    assert quiz is not None
+    session.flush()
+    finished = create_attempt(session, quiz=quiz, user=learner, is_preview=False, locale="lt")
+    finish_attempt(session, attempt=finished, quiz=quiz)
+    create_attempt(session, quiz=quiz, user=learner, is_preview=False, locale="lt")
 
 
 def live_settings(directory: Path, base_url: str) -> Settings:

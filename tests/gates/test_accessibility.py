@@ -89,13 +89,24 @@ MAX_SNIPPET_CHARS = 220
 
 # Route patterns each visitor must reach in every crawled locale. New features add their pages here.
 _COURSE_PAGES = {"/courses", "/courses/{code}", "/competencies", "/glossary"}
+_QUIZ_PAGES = {
+    "/courses/{code}/quiz",
+    "/courses/{code}/quiz/attempts/{number}",
+    "/courses/{code}/quiz/attempts/{number}/summary",
+    "/courses/{code}/quiz/attempts/{number}/review",
+}
+_QUIZ_TRAINER_PAGES = {
+    "/courses/{code}/quiz/settings",
+    "/courses/{code}/quiz/questions",
+    "/courses/{code}/quiz/grading",
+    "/courses/{code}/questions/{question_id}/preview",
+}
+_TRAINER_PAGES = {"/courses/{code}/learners", "/courses/{code}/trainer-notes"} | _QUIZ_TRAINER_PAGES
 MUST_REACH: dict[str, set[str]] = {
     "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
-    "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"} | _COURSE_PAGES,
-    "trainer": {"/", "/profile", "/profile/password", "/courses/{code}/learners", "/courses/{code}/trainer-notes"}
-    | _COURSE_PAGES,
-    "admin": {"/", "/profile", "/profile/password", "/courses/{code}/learners", "/courses/{code}/trainer-notes"}
-    | _COURSE_PAGES,
+    "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"} | _COURSE_PAGES | _QUIZ_PAGES,
+    "trainer": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES,
+    "admin": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES,
 }
 
 
