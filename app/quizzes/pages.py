@@ -16,6 +16,7 @@ from app.quizzes.attempts import (
     attempt_question_model,
     attempts_left,
     course_quiz,
+    finish_attempt,
     is_overdue,
     is_preview_for,
     quiz_closed_message,
@@ -43,6 +44,7 @@ class QuizOverview:
 
 
 def quiz_overview(session: Session, *, code: str, user: User) -> QuizOverview:
+    """The quiz page of one person: rules, their attempts and grade, and whether they may start."""
     course, quiz = course_quiz(session, code=code)
     is_preview = is_preview_for(session, user, course.id)
     attempts = list(
@@ -53,7 +55,11 @@ def quiz_overview(session: Session, *, code: str, user: User) -> QuizOverview:
         )
     )
     now = utcnow()
-    in_progress = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS and not is_overdue(a, now)), None)
+    for attempt in attempts:
+        if is_overdue(attempt, now):
+            # Submitted here too, so the table shows its grade rather than "in progress".
+            finish_attempt(session, attempt=attempt, quiz=quiz, automatic=True)
+    in_progress = next((a for a in attempts if a.state == AttemptState.IN_PROGRESS), None)
     used = sum(1 for attempt in attempts if not attempt.is_preview)
     left = None if is_preview else attempts_left(quiz, used)
     blocked: str | None = None
