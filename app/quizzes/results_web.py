@@ -2,6 +2,92 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from app.accounts.models import User
+from app.core.access import TRAINER
+from app.core.deps import SessionDep, get_session
+from app.core.errors import Unprocessable
+from app.core.forms import FormInvalid, parse_form
+from app.core.i18n import _, get_locale
+from app.core.templating import render
+from app.quizzes import results
+from app.quizzes.presentation import inline_html
 
 router = APIRouter()
+
+TrainerUser = Annotated[User, Depends(TRAINER)]
+# The export reads its rows while the response streams, so its session must outlive the handler.
+StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+
+
+def _query(request: Request) -> dict[str, str]:
+    return {key: value for key, value in request.query_params.items() if key != "lang"}
+
+
+@router.get("/courses/{code}/quiz/results", name="quiz_results")
+def results_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
+    values = _query(request)
+    try:
+        filters, errors = parse_form(results.ResultsFilters, values), {}
+    except FormInvalid as invalid:
+        # Show every attempt with the messages, rather than a filtered list the trainer did not ask for.
+        filters, errors = results.ResultsFilters(), invalid.errors
+    view = results.results_page(session, code=code, user=user, filters=filters, locale=get_locale())
+    return render(
+        request,
+        "quizzes/results/attempts.html",
+        {
+            "view": view,
+            "course": view.course,
+            "values": values,
+            "errors": errors,
+            "state_labels": results.state_labels(),
+            "duration_text": results.duration_text,
+            "percent": results.percent_text,
+        },  # fmt: skip
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/courses/{code}/quiz/results.csv", name="quiz_results_csv")
+def results_csv(request: Request, code: str, session: StreamingSessionDep, user: TrainerUser) -> Response:
+    try:
+        filters = parse_form(results.ResultsFilters, _query(request))
+    except FormInvalid as invalid:
+        results.results_quiz(session, code=code, user=user)  # other courses stay hidden behind a 404
+        raise Unprocessable(_("The filters are not valid. Choose them again on the results page.")) from invalid
+    export = results.results_csv(session, code=code, user=user, filters=filters, locale=get_locale())
+    return StreamingResponse(
+        export.lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
+@router.get("/courses/{code}/quiz/statistics", name="quiz_statistics")
+def statistics_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
+    values = _query(request)
+    try:
+        filters, errors = parse_form(results.StatisticsFilters, values), {}
+    except FormInvalid as invalid:
+        filters, errors = results.StatisticsFilters(), invalid.errors
+    view = results.statistics_page(session, code=code, user=user, filters=filters)
+    return render(
+        request,
+        "quizzes/results/statistics.html",
+        {
+            "view": view,
+            "course": view.course,
+            "values": {"attempts": filters.attempts, **values},
+            "errors": errors,
+            "type_names": results.question_type_names(),
+            "answer_html": inline_html,
+            "percent": results.percent_text,
+        },  # fmt: skip
+        status_code=422 if errors else 200,
+    )
