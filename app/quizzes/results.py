@@ -18,12 +18,11 @@ from sqlalchemy import ColumnElement, Row, Select, and_, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Organisation, User
-from app.core.errors import NotFound
 from app.core.forms import DbId
 from app.core.i18n import _, get_locale
 from app.courses.models import Course
-from app.courses.service import taught_course
 from app.quizzes.interchange import Question
+from app.quizzes.manage import taught_quiz
 from app.quizzes.models import AttemptQuestion, AttemptState, QuestionVersion, Quiz, QuizAttempt, QuizGrade
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.statistics import (
@@ -45,19 +44,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _question_adapter: TypeAdapter[Question] = TypeAdapter(Question)
 
 StateFilter = Literal["in_progress", "finished", "needs_grading", "auto_submitted"]
-
-
-def quiz_missing() -> NotFound:
-    return NotFound(_("This course has no quiz."))
-
-
-def results_quiz(session: Session, *, code: str, user: User) -> tuple[Course, Quiz]:
-    """The quiz of a course the person teaches; 404 for other courses and for a course without a quiz."""
-    course = taught_course(session, code=code, user=user)
-    quiz = session.scalar(select(Quiz).where(Quiz.course_id == course.id))
-    if quiz is None:
-        raise quiz_missing()
-    return course, quiz
 
 
 def state_labels() -> dict[str, str]:
@@ -336,7 +322,7 @@ def _learners(rows: Sequence[Row[Any]], locale: str) -> list[LearnerResults]:
 
 def results_page(session: Session, *, code: str, user: User, filters: ResultsFilters, locale: str) -> ResultsPage:
     """One page of learners with their attempts, the summary over every listed attempt and the filter options."""
-    course, quiz = results_quiz(session, code=code, user=user)
+    course, quiz = taught_quiz(session, code=code, user=user)
     summary = _summary(session, quiz.id, filters)
     page_count = max(math.ceil(summary.learners / LEARNERS_PER_PAGE), 1)
     page = min(filters.page, page_count)
@@ -387,7 +373,7 @@ def results_csv(session: Session, *, code: str, user: User, filters: ResultsFilt
 
     Access is checked now; the rows are read while the response is sent, so `session` must stay open until then.
     """
-    course, quiz = results_quiz(session, code=code, user=user)
+    course, quiz = taught_quiz(session, code=code, user=user)
     # Translated now: the generator runs later, outside the request's locale.
     header = [
         _("Learner"), _("Organisation"), _("Attempt"), _("State"), _("Started"), _("Finished"),
@@ -488,7 +474,7 @@ def _credit(mark: float | None, max_mark: float) -> float | None:
 
 def statistics_page(session: Session, *, code: str, user: User, filters: StatisticsFilters) -> StatisticsPage:
     """Figures per question (grouped across its versions, descriptions left out) and for the quiz as a whole."""
-    course, quiz = results_quiz(session, code=code, user=user)
+    course, quiz = taught_quiz(session, code=code, user=user)
     counted = _counted_attempts(quiz.id, filters.attempts == "first")
     rows = session.execute(
         select(*_MARK_COLUMNS)

@@ -59,7 +59,7 @@ def results_csv(request: Request, code: str, session: StreamingSessionDep, user:
     try:
         filters = parse_form(results.ResultsFilters, _query(request))
     except FormInvalid as invalid:
-        results.results_quiz(session, code=code, user=user)  # other courses stay hidden behind a 404
+        results.taught_quiz(session, code=code, user=user)  # other courses stay hidden behind a 404
         raise Unprocessable(_("The filters are not valid. Choose them again on the results page.")) from invalid
     export = results.results_csv(session, code=code, user=user, filters=filters, locale=get_locale())
     return StreamingResponse(
