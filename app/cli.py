@@ -92,12 +92,14 @@ def create_admin(
 
 content_cli = typer.Typer(help="Course content files: validate and import.", no_args_is_help=True)
 courses_cli = typer.Typer(help="Course administration.", no_args_is_help=True)
+quizzes_cli = typer.Typer(help="Quiz attempts.", no_args_is_help=True)
 questions_cli = typer.Typer(
     help="A course's question bank: import and export GIFT or Moodle XML.", no_args_is_help=True
 )
 cli.add_typer(content_cli, name="content")
 cli.add_typer(courses_cli, name="courses")
 cli.add_typer(questions_cli, name="questions")
+cli.add_typer(quizzes_cli, name="quizzes")
 
 
 def _report_invalid(errors: list[ContentError]) -> NoReturn:
@@ -227,12 +229,6 @@ def seed_demo(
     console.print(f"Password of every demo account: [bold]{result.password}[/bold]", highlight=False)
 
 
-def _guess_format(path: Path, data: bytes) -> str:
-    if path.suffix.lower() == ".xml" or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        return "xml"
-    return "gift"
-
-
 @questions_cli.command("import")
 def questions_import(
     path: Annotated[
@@ -245,13 +241,13 @@ def questions_import(
     """Import a question file into a course's bank: all of it in one transaction, with a report per question."""
     from rich.table import Table
 
-    from app.quizzes.bank import import_into_bank
+    from app.quizzes.bank import guess_format, import_into_bank
     from app.quizzes.gift import read_gift
     from app.quizzes.interchange import ParseError
     from app.quizzes.moodle_xml import read_moodle_xml
 
     data = path.read_bytes()
-    chosen = (file_format or _guess_format(path, data)).lower()
+    chosen = (file_format or guess_format(path.name, data)).lower()
     if chosen not in ("gift", "xml") or language not in ("lt", "en", "nb"):
         console.print("[red]--format must be gift or xml, and --language lt, en or nb.[/red]")
         raise typer.Exit(code=2)
@@ -296,6 +292,16 @@ def questions_export(
         questions = current_questions(session, course_code=course, language=language)
     output.write_bytes(write_moodle_xml(questions) if file_format == "xml" else write_gift(questions).encode())
     console.print(f"{len(questions)} question(s) of {course} written to {output}.")
+
+
+@quizzes_cli.command("sweep")
+def quizzes_sweep() -> None:
+    """Submit every quiz attempt whose time ran out, with the answers saved so far (run it from cron)."""
+    from app.quizzes.attempts import close_overdue_attempts
+
+    with database_session(Settings()) as session:
+        closed = close_overdue_attempts(session)
+    console.print(f"{closed} overdue attempt(s) submitted.")
 
 
 def main() -> None:

@@ -22,6 +22,10 @@ def _notices() -> dict[str, str]:
         "quiz-settings-saved": _("The quiz settings have been saved."),
         "quiz-slots-saved": _("The quiz's questions have been updated."),
         "answer-graded": _("The grade has been saved."),
+        "question-saved": _("The question has been saved."),
+        "question-unchanged": _("Nothing was changed, so no new version was saved."),
+        "question-archived": _("The question has been archived. Find it again under “Archived”."),
+        "question-restored": _("The question is back in the bank."),
     }
 
 

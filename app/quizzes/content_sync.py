@@ -110,18 +110,25 @@ def sync_course_quizzes(session: Session, bundle: ContentBundle) -> QuizSyncSumm
                     summary.created += 1
                     continue
                 latest = question.versions[-1]
-                if latest.content_hash != content_hash:
+                file_changed = question.source_hash != content_hash
+                question.source_hash = content_hash
+                # An unchanged file leaves a trainer's later edit alone; a changed file wins over it.
+                if file_changed and latest.content_hash != content_hash:
                     # Earlier versions stay: attempts refer to the version they were answered with.
                     question.current_version = latest.version + 1
                     question.versions.append(
                         QuestionVersion(version=question.current_version, data=data, content_hash=content_hash)
                     )
                     summary.new_versions += 1
-                question.category_id, question.position = category.id, position
-                question.title, question.question_type, question.archived_at = imported.title[:255], imported.type, None
+                question.position = position
+                if file_changed:
+                    question.category_id, question.title = category.id, imported.title[:255]
+                    question.question_type, question.archived_at = imported.type, None
         for key, question in questions.items():
             if key and key.startswith(CONTENT_KEY_PREFIX) and key not in seen and question.archived_at is None:
                 question.archived_at = utcnow()
+                # Forgotten, so the question comes back if its text returns to the file.
+                question.source_hash = None
                 summary.archived += 1
         summary.per_course[course.code] = sum(len(report.questions) for report in reports.values())
         session.flush()

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
 from pydantic import ValidationError
 
+from app.core.i18n import gettext
 from app.quizzes.interchange import (
     Answer,
     Description,
@@ -61,6 +63,15 @@ _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _MOODLE_GRADES = (1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3)
 _MOODLE_GRADES += (0.25, 0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05, 0.0)
 
+# Messages are English (content checks, the command line) unless the caller asks for the reader's language.
+_translate_messages: ContextVar[bool] = ContextVar("gift_translate_messages", default=False)
+
+
+def _(message: str, **variables: object) -> str:
+    """A problem message, translated only while `read_gift(..., translate_messages=True)` runs."""
+    text = gettext(message) if _translate_messages.get() else message
+    return text % variables if variables else text
+
 
 # ---------------------------------------------------------------------------------------------------
 # Reading
@@ -68,7 +79,7 @@ _MOODLE_GRADES += (0.25, 0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05,
 
 
 class _Skip(Exception):
-    """One question cannot be imported; the message says why in plain English."""
+    """One question cannot be imported; the message says why (in English unless translation was asked for)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -108,12 +119,15 @@ class _Context:
             return None, raw
         percent = Decimal(match.group(1))
         if not -100 <= percent <= 100:
-            raise _Skip(f"the weight %{match.group(1)}% is outside the range -100% to 100%")
+            raise _Skip(_("the weight %(weight)s is outside the range -100%% to 100%%", weight=f"%{match.group(1)}%"))
         fraction = float(percent / 100)  # decimal division: %33.33333% is exactly 0.3333333
         if not any(abs(abs(fraction) - grade) < 1e-5 for grade in _MOODLE_GRADES):
             self.warnings.append(
-                f"the weight %{match.group(1)}% is not one of Moodle's grade values; it was kept as it is, "
-                "but Moodle itself only accepts it when 'match grades' rounds it to the nearest value"
+                _(
+                    "the weight %(weight)s is not one of Moodle's grade values; it was kept as it is, "
+                    "but Moodle itself only accepts it when 'match grades' rounds it to the nearest value",
+                    weight=f"%{match.group(1)}%",
+                )
             )
         return fraction, raw[match.end() :]
 
@@ -187,7 +201,7 @@ def _items(block: str, markers: str) -> list[tuple[str, str]]:
 
 
 def _answer_and_feedback(raw: str, context: _Context) -> tuple[str, str]:
-    answer, _, feedback = raw.partition("#")
+    answer, _sep, feedback = raw.partition("#")
     return context.rich(answer), context.rich(feedback)
 
 
@@ -199,26 +213,35 @@ def _parse_choice(block: str, context: _Context, common: dict[str, Any]) -> Sing
             if not raw.strip():
                 continue
             context.warnings.append(
-                f"the text '{_snippet(_restore(raw))}' before the first ~ was taken as a wrong answer"
+                _("the text '%(text)s' before the first ~ was taken as a wrong answer", text=_snippet(_restore(raw)))
             )
         weight, rest = context.weight(raw)
         text, feedback = _answer_and_feedback(rest, context)
         if not text:
-            context.warnings.append(f"an empty answer (after {marker or 'the opening brace'}) was left out")
+            context.warnings.append(
+                _("an empty answer (after %(marker)s) was left out", marker=marker)
+                if marker
+                else _("an empty answer (after the opening brace) was left out")
+            )
             continue
         has_right_marker = has_right_marker or marker == "="
         default = 1.0 if marker == "=" else 0.0
         answers.append(Answer(text=text, fraction=default if weight is None else weight, feedback=feedback))
     if len(answers) < 2:
-        raise _Skip(f"a multiple-choice question needs at least 2 answers, but this one has {len(answers)}")
+        raise _Skip(
+            _("a multiple-choice question needs at least 2 answers, but this one has %(count)s", count=len(answers))
+        )
     if has_right_marker:
         if max(answer.fraction for answer in answers) < 1.0:
-            context.warnings.append("no answer is worth 100%, so nobody can get full marks")
+            context.warnings.append(_("no answer is worth 100%, so nobody can get full marks"))
         return SingleChoice(answers=tuple(answers), **common)
     positive = sum(answer.fraction for answer in answers if answer.fraction > 0)
     if abs(positive - 1.0) > 1e-4:
         context.warnings.append(
-            f"the positive weights of this multiple-response question add up to {positive * 100:g}%, not 100%"
+            _(
+                "the positive weights of this multiple-response question add up to %(total)s%%, not 100%%",
+                total=f"{positive * 100:g}",
+            )
         )
     return MultipleChoice(answers=tuple(answers), **common)
 
@@ -231,21 +254,21 @@ def _parse_short_answer(block: str, context: _Context, common: dict[str, Any]) -
         weight, rest = context.weight(raw)
         text, feedback = _answer_and_feedback(rest, context)
         if not text:
-            context.warnings.append("an empty accepted answer was left out")
+            context.warnings.append(_("an empty accepted answer was left out"))
             continue
         answers.append(Answer(text=text, fraction=1.0 if weight is None else weight, feedback=feedback))
     if not answers:
-        raise _Skip("a short-answer question needs at least 1 accepted answer, but this one has none")
+        raise _Skip(_("a short-answer question needs at least 1 accepted answer, but this one has none"))
     if max(answer.fraction for answer in answers) < 1.0:
-        context.warnings.append("no answer is worth 100%, so nobody can get full marks")
+        context.warnings.append(_("no answer is worth 100%, so nobody can get full marks"))
     return ShortAnswer(answers=tuple(answers), **common)
 
 
 def _parse_true_false(block: str, context: _Context, common: dict[str, Any]) -> TrueFalse:
-    head, _, comment = block.partition("#")
+    head, _sep, comment = block.partition("#")
     correct = _TRUE_FALSE[head.strip().upper()]
     # GIFT gives the feedback for a wrong response first, then the feedback for a right one.
-    wrong_raw, _, right_raw = comment.partition("#")
+    wrong_raw, _sep, right_raw = comment.partition("#")
     wrong, right = context.rich(wrong_raw), context.rich(right_raw)
     feedback_true, feedback_false = (right, wrong) if correct else (wrong, right)
     return TrueFalse(correct=correct, feedback_true=feedback_true, feedback_false=feedback_false, **common)
@@ -258,22 +281,30 @@ def _parse_matching(block: str, context: _Context, common: dict[str, Any]) -> Ma
             continue
         prompt_raw, arrow, answer_raw = raw.partition("->")
         if not arrow:
-            raise _Skip(f"the matching pair '{_snippet(_restore(raw))}' has no '->' between question and answer")
+            raise _Skip(
+                _("the matching pair '%(pair)s' has no '->' between question and answer", pair=_snippet(_restore(raw)))
+            )
         answer = _restore(answer_raw.strip())
         if not answer:
-            raise _Skip(f"the matching pair '{_snippet(_restore(raw))}' has nothing after '->'")
+            raise _Skip(_("the matching pair '%(pair)s' has nothing after '->'", pair=_snippet(_restore(raw))))
         pairs.append(MatchPair(prompt=context.rich(prompt_raw), answer=answer))
     real_pairs = sum(1 for pair in pairs if pair.prompt)
     if real_pairs < 2:
-        raise _Skip(f"a matching question needs at least 2 pairs, but this one has {real_pairs}")
+        raise _Skip(_("a matching question needs at least 2 pairs, but this one has %(count)s", count=real_pairs))
     return Matching(pairs=tuple(pairs), **common)
 
 
 def _number(raw: str) -> float:
     raw = raw.strip()
     if not _NUMBER_RE.fullmatch(raw):
-        hint = " (use a decimal point, not a comma)" if "," in raw else ""
-        raise _Skip(f"'{_restore(raw)}' in a numerical answer is not a number{hint}")
+        if "," in raw:
+            raise _Skip(
+                _(
+                    "'%(value)s' in a numerical answer is not a number (use a decimal point, not a comma)",
+                    value=_restore(raw),
+                )
+            )
+        raise _Skip(_("'%(value)s' in a numerical answer is not a number", value=_restore(raw)))
     return float(raw)
 
 
@@ -285,13 +316,13 @@ def _numerical_value(raw: str) -> tuple[float | None, float]:
     if raw.find("..") > 0:
         low, high = (_number(part) for part in raw.split("..", 1))
         if low > high:
-            raise _Skip(f"the range {_restore(raw)} has its lower end above its upper end")
+            raise _Skip(_("the range %(range)s has its lower end above its upper end", range=_restore(raw)))
         middle = (low + high) / 2
         return middle, high - middle
     if raw.find(":") > 0:
         value, tolerance = (_number(part) for part in raw.split(":", 1))
         if tolerance < 0:
-            raise _Skip(f"the tolerance in {_restore(raw)} is negative")
+            raise _Skip(_("the tolerance in %(answer)s is negative", answer=_restore(raw)))
         return value, tolerance
     return _number(raw), 0.0
 
@@ -303,21 +334,26 @@ def _parse_numerical(block: str, context: _Context, common: dict[str, Any]) -> N
         if not marker and not raw.strip():
             continue
         weight, rest = context.weight(raw)
-        number, _, feedback = rest.partition("#")
+        number, _sep, feedback = rest.partition("#")
         value, tolerance = _numerical_value(number)
         fraction = 1.0 if weight is None else weight
         answers.append(
             NumericalAnswer(value=value, tolerance=tolerance, fraction=fraction, feedback=context.rich(feedback))
         )
     if not any(answer.value is not None for answer in answers):
-        raise _Skip("a numerical question needs at least one number as its answer, but this one has none")
+        raise _Skip(_("a numerical question needs at least one number as its answer, but this one has none"))
     if has_other:
-        head, _, feedback = other.partition("#")
+        head, _sep, feedback = other.partition("#")
         if head.strip() not in ("", "*"):
-            raise _Skip(f"after '~' a numerical question expects only '#feedback', not '{_snippet(_restore(head))}'")
+            raise _Skip(
+                _(
+                    "after '~' a numerical question expects only '#feedback', not '%(text)s'",
+                    text=_snippet(_restore(head)),
+                )
+            )
         answers.append(NumericalAnswer(value=None, fraction=0.0, feedback=context.rich(feedback)))
     if max(answer.fraction for answer in answers) < 1.0:
-        context.warnings.append("no answer is worth 100%, so nobody can get full marks")
+        context.warnings.append(_("no answer is worth 100%, so nobody can get full marks"))
     return Numerical(answers=tuple(answers), **common)
 
 
@@ -325,9 +361,9 @@ def _parse_answer_block(block: str, context: _Context, common: dict[str, Any]) -
     """Infer the question type from the answer block, in the same order as Moodle, and build the question."""
     stripped = block.strip()
     if _CLOZE_RE.match(stripped):
-        raise _Skip("embedded-answer (Cloze) questions such as {1:MULTICHOICE:...} are not supported")
+        raise _Skip(_("embedded-answer (Cloze) questions such as {1:MULTICHOICE:...} are not supported"))
     if stripped.startswith(">"):
-        raise _Skip("ordering questions ({>...}) are not supported")
+        raise _Skip(_("ordering questions ({>...}) are not supported"))
     general_at = block.rfind("####")
     if general_at >= 0:
         common["general_feedback"] = context.rich(block[general_at + 4 :])
@@ -361,18 +397,20 @@ def _parse_question(protected: str, context: _Context, common: dict[str, Any]) -
     text_raw = protected
     if opening >= 0 or closing >= 0:
         if closing < 0:
-            raise _Skip("brace error: there is a '{' but no closing '}' (write a literal brace as \\{)")
+            raise _Skip(_("brace error: there is a '{' but no closing '}' (write a literal brace as \\{)"))
         if opening < 0 or closing < opening:
-            raise _Skip("brace error: there is a '}' without an opening '{' before it (write a literal brace as \\})")
+            raise _Skip(
+                _("brace error: there is a '}' without an opening '{' before it (write a literal brace as \\})")
+            )
         block, after = protected[opening + 1 : closing], protected[closing + 1 :]
         if "{" in block:
-            raise _Skip("brace error: a second '{' comes before the answer block is closed with '}'")
+            raise _Skip(_("brace error: a second '{' comes before the answer block is closed with '}'"))
         if "{" in after:
             raise _Skip(
-                "there is more than one {...} answer block; embedded-answer (Cloze) questions are not supported"
+                _("there is more than one {...} answer block; embedded-answer (Cloze) questions are not supported")
             )
         if "}" in after:
-            raise _Skip("brace error: there is an extra '}' after the answer block (write a literal brace as \\})")
+            raise _Skip(_("brace error: there is an extra '}' after the answer block (write a literal brace as \\})"))
         # Text after the block makes a "missing word" question: the block becomes a blank in the sentence.
         text_raw = protected[:opening] + (_MISSING_WORD + after if after.strip() else "")
     text_format, text_raw = _split_format(text_raw.strip())
@@ -381,7 +419,7 @@ def _parse_question(protected: str, context: _Context, common: dict[str, Any]) -
     common["text_format"] = context.text_format
     if block is None:
         if not common["text"]:
-            raise _Skip("the question has a title but no text and no answer block")
+            raise _Skip(_("the question has a title but no text and no answer block"))
         return Description(**common)
     return _parse_answer_block(block, context, common)
 
@@ -393,7 +431,7 @@ def _read_block(block: _Block, category: tuple[str, ...]) -> tuple[Question | No
     if protected.startswith("::"):
         end = protected.find("::", 2)
         if end < 0:
-            issue = ImportIssue(message="the title is not closed with '::'", line=block.line, title=_snippet(source))
+            issue = ImportIssue(message=_("the title is not closed with '::'"), line=block.line, title=_snippet(source))
             return None, [issue]
         title = _restore(protected[2:end]).strip()
         protected = protected[end + 2 :].strip()
@@ -408,20 +446,25 @@ def _read_block(block: _Block, category: tuple[str, ...]) -> tuple[Question | No
         return None, [ImportIssue(message=skip.message, line=block.line, title=label)]
     except ValidationError as error:
         problems = "; ".join(str(detail["msg"]) for detail in error.errors())
-        return None, [ImportIssue(message=f"the question is not valid: {problems}", line=block.line, title=label)]
+        message = _("the question is not valid: %(problems)s", problems=problems)
+        return None, [ImportIssue(message=message, line=block.line, title=label)]
     warnings = list(context.warnings)
     if context.other_formats:
         others = ", ".join(f"[{name}]" for name in sorted(context.other_formats))
         warnings.append(
-            f"some answers or feedback are marked {others} but the question text is [{context.text_format}]; "
-            f"they were imported as [{context.text_format}]"
+            _(
+                "some answers or feedback are marked %(others)s but the question text is [%(format)s]; "
+                "they were imported as [%(format)s]",
+                others=others,
+                format=context.text_format,
+            )
         )
     if "@@PLUGINFILE@@" in source:
-        warnings.append("the question refers to images or files (@@PLUGINFILE@@) that were not imported")
+        warnings.append(_("the question refers to images or files (@@PLUGINFILE@@) that were not imported"))
     return question, [ImportIssue(message=text, line=block.line, title=label, skipped=False) for text in warnings]
 
 
-def read_gift(text: str) -> ImportReport:
+def read_gift(text: str, *, translate_messages: bool = False) -> ImportReport:
     """Parse a GIFT file into questions, reporting every skipped question and every change made on import.
 
     Handles a UTF-8 byte order mark, Windows or old Mac line endings, `//` comments (with Moodle's
@@ -430,9 +473,18 @@ def read_gift(text: str) -> ImportReport:
     `ImportReport.lines` holds the first line of each imported question's block.
 
     Raises `ParseError` only when the input is not text at all; an empty file gives an empty report.
+    Messages are in English unless `translate_messages` asks for the current locale (the web importer does).
     """
+    token = _translate_messages.set(translate_messages)
+    try:
+        return _read_gift(text)
+    finally:
+        _translate_messages.reset(token)
+
+
+def _read_gift(text: str) -> ImportReport:
     if "\x00" in text:
-        raise ParseError("the file contains NUL characters, so it is not a GIFT text file")
+        raise ParseError(_("the file contains NUL characters, so it is not a GIFT text file"))
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     questions: list[Question] = []
     lines: list[int] = []

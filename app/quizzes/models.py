@@ -35,6 +35,8 @@ class Question(IdMixin, CreatedAtMixin, Base):
     title: Mapped[str] = mapped_column(String(255))
     # Where a question imported from the content folder came from ("quiz.lt.gift#Q3 Title"), for re-syncing.
     source_key: Mapped[str | None] = mapped_column(String(300))
+    # Fingerprint of the question in its content file when last synced; an unchanged file keeps trainer edits.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer, default=0)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

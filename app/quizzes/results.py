@@ -55,18 +55,6 @@ def state_labels() -> dict[str, str]:
     }
 
 
-def question_type_names() -> dict[str, str]:
-    return {
-        "single_choice": _("Single choice"),
-        "multiple_choice": _("Multiple choice"),
-        "true_false": _("True/false"),
-        "short_answer": _("Short answer"),
-        "numerical": _("Numerical"),
-        "matching": _("Matching"),
-        "essay": _("Essay"),
-    }
-
-
 def percent_text(value: float | None) -> str:
     """A percentage with at most one decimal, as the locale writes it ("83,3 %", "83.3%")."""
     if value is None:

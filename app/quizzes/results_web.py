@@ -16,6 +16,8 @@ from app.core.forms import FormInvalid, parse_form
 from app.core.i18n import _, get_locale
 from app.core.templating import render
 from app.quizzes import results
+from app.quizzes.editor import type_name
+from app.quizzes.interchange import QUESTION_TYPES
 from app.quizzes.presentation import inline_html
 
 router = APIRouter()
@@ -85,7 +87,7 @@ def statistics_page(request: Request, code: str, session: SessionDep, user: Trai
             "course": view.course,
             "values": {"attempts": filters.attempts, **values},
             "errors": errors,
-            "type_names": results.question_type_names(),
+            "type_names": {kind: type_name(kind) for kind in QUESTION_TYPES},
             "answer_html": inline_html,
             "percent": results.percent_text,
         },  # fmt: skip

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.courses.content import ContentInvalid, load_content
+from app.courses.content import ContentInvalid, fingerprint, load_content
 from app.quizzes.content_sync import sync_course_quizzes
-from app.quizzes.models import Question, QuestionCategory
+from app.quizzes.models import Question, QuestionCategory, QuestionVersion
 from tests.conftest import COURSE_DIR, sync
 
 
@@ -73,3 +73,32 @@ def test_a_broken_question_stops_the_import_and_names_its_line(db: Session, cont
     assert any("line 3" in str(error) for error in raised.value.errors), raised.value.errors
     db.rollback()
     assert _questions(db) == {}
+
+
+def test_a_trainers_edit_survives_a_sync_of_an_unchanged_file(db: Session, content_root: Path) -> None:
+    sync(db, content_root, quizzes=False)
+    _sync_quizzes(db, content_root)
+    question = _questions(db)["quiz.lt.gift#Q2"]
+    edited = {**question.versions[0].data, "general_feedback": "Trainer's note"}
+    question.versions.append(QuestionVersion(version=2, data=edited, content_hash=fingerprint(edited)))
+    question.current_version = 2
+    db.commit()
+    assert _sync_quizzes(db, content_root).changes == 0
+    assert _questions(db)["quiz.lt.gift#Q2"].current_version == 2
+    # A changed file wins over the edit, as a new version.
+    quiz = content_root / COURSE_DIR / "quiz.lt.gift"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("{#2:1}", "{#3:1}"), encoding="utf-8")
+    assert _sync_quizzes(db, content_root).new_versions == 1
+    assert _questions(db)["quiz.lt.gift#Q2"].current_version == 3
+
+
+def test_a_question_removed_and_put_back_returns_from_the_archive(db: Session, content_root: Path) -> None:
+    sync(db, content_root, quizzes=False)
+    _sync_quizzes(db, content_root)
+    quiz = content_root / COURSE_DIR / "quiz.lt.gift"
+    original = quiz.read_text(encoding="utf-8")
+    quiz.write_text(original.split("::Q2::")[0], encoding="utf-8")
+    assert _sync_quizzes(db, content_root).archived == 1
+    quiz.write_text(original, encoding="utf-8")
+    _sync_quizzes(db, content_root)
+    assert _questions(db)["quiz.lt.gift#Q2"].archived_at is None
