@@ -16,10 +16,10 @@ from app.accounts.service import create_user
 from app.core.access import Role
 from app.core.db import utcnow
 from app.courses.models import Course, CourseRole, Enrolment
+from app.quizzes.attempts import update_quiz_grade
 from app.quizzes.bank import import_into_bank
 from app.quizzes.gift import read_gift
-from app.quizzes.grading import overall_grade
-from app.quizzes.models import AttemptQuestion, AttemptState, QuestionVersion, Quiz, QuizAttempt, QuizGrade
+from app.quizzes.models import AttemptQuestion, AttemptState, QuestionVersion, Quiz, QuizAttempt
 from app.quizzes.models import Question as BankQuestion
 
 _serial = itertools.count(1)
@@ -174,31 +174,6 @@ def attempt(
     db.add(row)
     db.flush()
     if update_grade and not is_preview:
-        refresh_quiz_grade(db, quiz=quiz, user=user)
+        update_quiz_grade(db, quiz=quiz, user_id=user.id)
     db.commit()
     return row
-
-
-def refresh_quiz_grade(db: Session, *, quiz: Quiz, user: User) -> QuizGrade:
-    """The learner's quiz grade from their finished attempts, as the attempt service keeps it."""
-    grades = list(
-        db.scalars(
-            select(QuizAttempt.grade)
-            .where(
-                QuizAttempt.quiz_id == quiz.id,
-                QuizAttempt.user_id == user.id,
-                QuizAttempt.is_preview.is_(False),
-                QuizAttempt.state == AttemptState.FINISHED,
-            )  # fmt: skip
-            .order_by(QuizAttempt.number)
-        )
-    )
-    record = db.scalar(select(QuizGrade).where(QuizGrade.quiz_id == quiz.id, QuizGrade.user_id == user.id))
-    if record is None:
-        record = QuizGrade(quiz_id=quiz.id, user_id=user.id)
-        db.add(record)
-    record.grade = overall_grade(grades, quiz.grading_method) if grades else None  # type: ignore[arg-type]
-    record.finished_attempts = len(grades)
-    record.passed = record.grade is not None and record.grade >= quiz.pass_mark
-    db.flush()
-    return record
