@@ -74,7 +74,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start. With a plain BEGIN, two transactions that read and
+        # then write (two submits of one quiz attempt) deadlock and one fails at once with "database is
+        # locked"; this way the second waits (busy_timeout) and then sees the first one's result.
+        # Readers are not blocked (WAL); writers take turns, which SQLite does anyway.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
