@@ -15,7 +15,7 @@ from app.core.errors import Unprocessable
 from app.core.forms import FormInvalid, parse_form
 from app.core.i18n import _, get_locale
 from app.core.templating import render
-from app.quizzes import results
+from app.quizzes import results, statistics_report
 from app.quizzes.editor import type_name
 from app.quizzes.interchange import QUESTION_TYPES
 from app.quizzes.presentation import inline_html
@@ -75,10 +75,10 @@ def results_csv(request: Request, code: str, session: StreamingSessionDep, user:
 def statistics_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
     values = _query(request)
     try:
-        filters, errors = parse_form(results.StatisticsFilters, values), {}
+        filters, errors = parse_form(statistics_report.StatisticsFilters, values), {}
     except FormInvalid as invalid:
-        filters, errors = results.StatisticsFilters(), invalid.errors
-    view = results.statistics_page(session, code=code, user=user, filters=filters)
+        filters, errors = statistics_report.StatisticsFilters(), invalid.errors
+    view = statistics_report.statistics_page(session, code=code, user=user, filters=filters)
     return render(
         request,
         "quizzes/results/statistics.html",
