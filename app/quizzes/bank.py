@@ -21,12 +21,13 @@ from app.core.i18n import _
 from app.courses.content import fingerprint
 from app.courses.models import Course
 from app.courses.service import course_or_404, taught_course
-from app.quizzes.editor import EditedQuestion, ExportQuery, category_path
+from app.quizzes.editor import EditedQuestion, ExportQuery
 from app.quizzes.gift import read_gift, write_gift
 from app.quizzes.interchange import QUESTION_TYPES, ImportReport, ParseError, Question
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.models import QuestionCategory, QuestionVersion
 from app.quizzes.moodle_xml import read_moodle_xml, write_moodle_xml
+from app.quizzes.question_forms import category_path
 
 _question_adapter: TypeAdapter[Question] = TypeAdapter(Question)
 

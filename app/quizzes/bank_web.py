@@ -20,7 +20,7 @@ from app.core.notices import with_notice
 from app.core.templating import render
 from app.courses.models import Course
 from app.courses.service import taught_course
-from app.quizzes import bank, editor
+from app.quizzes import bank, editor, question_forms
 from app.quizzes.interchange import QUESTION_TYPES, ParseError
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def _see_other(url: str) -> RedirectResponse:
 
 
 def _default_language() -> str:
-    return get_locale() if get_locale() in editor.QUESTION_LANGUAGES else "en"
+    return get_locale() if get_locale() in question_forms.QUESTION_LANGUAGES else "en"
 
 
 # --- the bank ------------------------------------------------------------------------------------
@@ -50,8 +50,8 @@ def _filters(query: QueryParams) -> bank.BankFilters:
     language = query.get("language", "")
     question_type = query.get("type", "")
     return bank.BankFilters(
-        category=query.get("category", "")[: editor.MAX_CATEGORY],
-        language=language if language in editor.QUESTION_LANGUAGES else "",
+        category=query.get("category", "")[: question_forms.MAX_CATEGORY],
+        language=language if language in question_forms.QUESTION_LANGUAGES else "",
         question_type=question_type if question_type in QUESTION_TYPES else "",
         archived=query.get("status") == "archived",
         search=" ".join(query.get("q", "").split())[:MAX_SEARCH],
@@ -83,12 +83,16 @@ def bank_page(request: Request, code: str, session: SessionDep, user: TrainerUse
             "filters": filters,
             "query": {name: value for name, value in query.items() if value},
             "values": {**query, "status": query["status"] or "live"},
-            "question_types": [(question_type, editor.type_name(question_type)) for question_type in QUESTION_TYPES],
-            "languages": [(code, editor.language_label(code)) for code in editor.QUESTION_LANGUAGES],
-            "categories": [(editor.category_key(path), editor.category_label(path)) for path in view.categories],
-            "type_name": editor.type_name,
-            "language_label": editor.language_label,
-            "category_label": editor.category_label,
+            "question_types": [
+                (question_type, question_forms.type_name(question_type)) for question_type in QUESTION_TYPES
+            ],
+            "languages": [(code, question_forms.language_label(code)) for code in question_forms.QUESTION_LANGUAGES],
+            "categories": [
+                (question_forms.category_key(path), question_forms.category_label(path)) for path in view.categories
+            ],
+            "type_name": question_forms.type_name,
+            "language_label": question_forms.language_label,
+            "category_label": question_forms.category_label,
         },
     )
 
@@ -114,15 +118,17 @@ def _editor_page(
             "context": context,
             "course": context.course,
             "question_type": question_type,
-            "type_name": editor.type_name(question_type),
+            "type_name": question_forms.type_name(question_type),
             "values": values,
-            "errors": editor.ordered_errors(question_type, errors),
+            "errors": question_forms.ordered_errors(question_type, errors),
             "rows": editor.rows_to_show(question_type, values, extra=extra_rows),
             "grades": editor.grade_choices(question_type, context.current),
-            "languages": [(code, editor.language_label(code)) for code in _languages_for(context)],
-            "categories": [(editor.category_key(path), editor.category_label(path)) for path in context.categories],
+            "languages": [(code, question_forms.language_label(code)) for code in _languages_for(context)],
+            "categories": [
+                (question_forms.category_key(path), question_forms.category_label(path)) for path in context.categories
+            ],
             "text_format": text_format,
-            "text_format_name": editor.text_format_name(text_format),
+            "text_format_name": question_forms.text_format_name(text_format),
         },
         status_code=status,
     )
@@ -130,9 +136,9 @@ def _editor_page(
 
 def _languages_for(context: bank.QuestionEditor) -> tuple[str, ...]:
     # A question imported in another language (the command line allows "nb") keeps it.
-    if context.question is not None and context.question.language not in editor.QUESTION_LANGUAGES:
-        return (*editor.QUESTION_LANGUAGES, context.question.language)
-    return editor.QUESTION_LANGUAGES
+    if context.question is not None and context.question.language not in question_forms.QUESTION_LANGUAGES:
+        return (*question_forms.QUESTION_LANGUAGES, context.question.language)
+    return question_forms.QUESTION_LANGUAGES
 
 
 @router.get("/courses/{code}/questions/new/{question_type}", name="question_create")
@@ -148,7 +154,7 @@ def create_submit(
 ) -> Response:
     context = bank.question_editor(session, code=code, user=user, question_type=question_type)
     if "add_rows" in form:
-        return _editor_page(request, context, form, {}, extra_rows=editor.ADDED_ROWS)
+        return _editor_page(request, context, form, {}, extra_rows=question_forms.ADDED_ROWS)
     try:
         edited = editor.parse_question_form(question_type, form, categories=context.categories)
     except FormInvalid as invalid:
@@ -162,7 +168,7 @@ def edit_page(request: Request, code: str, question_id: QuestionId, session: Ses
     context = bank.question_editor(session, code=code, user=user, question_id=question_id)
     assert context.current is not None and context.question is not None
     values = editor.question_values(context.current, language=context.question.language, category=context.category)
-    return _editor_page(request, context, values, {}, extra_rows=editor.SPARE_ROWS)
+    return _editor_page(request, context, values, {}, extra_rows=question_forms.SPARE_ROWS)
 
 
 @router.post("/courses/{code}/questions/{question_id}/edit", name="question_edit_submit")
@@ -171,7 +177,7 @@ def edit_submit(
 ) -> Response:
     context = bank.question_editor(session, code=code, user=user, question_id=question_id)
     if "add_rows" in form:
-        return _editor_page(request, context, form, {}, extra_rows=editor.ADDED_ROWS)
+        return _editor_page(request, context, form, {}, extra_rows=question_forms.ADDED_ROWS)
     try:
         edited = editor.parse_question_form(
             context.question_type,
@@ -234,7 +240,7 @@ def _import_page(
                 ("gift", _("GIFT file")),
                 ("xml", _("Moodle XML file")),
             ],
-            "languages": [(code, editor.language_label(code)) for code in editor.QUESTION_LANGUAGES],
+            "languages": [(code, question_forms.language_label(code)) for code in question_forms.QUESTION_LANGUAGES],
         },
         status_code=status,
     )
@@ -286,7 +292,7 @@ def import_submit(
             "skipped": [issue for issue in report.issues if issue.skipped],
             "notes": [issue for issue in report.issues if not issue.skipped],
             "count": result.imported,
-            "type_name": editor.type_name,
+            "type_name": question_forms.type_name,
         },
     )
 

@@ -16,9 +16,9 @@ from app.core.forms import FormInvalid, parse_form
 from app.core.i18n import _, get_locale
 from app.core.templating import render
 from app.quizzes import results, statistics_report
-from app.quizzes.editor import type_name
 from app.quizzes.interchange import QUESTION_TYPES
 from app.quizzes.presentation import inline_html
+from app.quizzes.question_forms import type_name
 
 router = APIRouter()
 
