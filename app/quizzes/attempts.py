@@ -32,6 +32,7 @@ from app.quizzes.models import (
     QuizSlot,
 )
 from app.quizzes.models import Question as BankQuestion
+from app.quizzes.presentation import Disclosure
 from app.quizzes.responses import display_order_for, grading_response, response_from_form
 
 question_adapter: TypeAdapter[Question] = TypeAdapter(Question)
@@ -442,13 +443,6 @@ def close_overdue_attempts(session: Session, *, now: dt.datetime | None = None) 
 # --- what a review shows ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewShows:
-    marks: bool
-    correct_answers: bool
-    feedback: bool
-
-
 def _review_allowed(rule: str, quiz: Quiz, now: dt.datetime) -> bool:
     if rule == "immediately":
         return True
@@ -457,11 +451,12 @@ def _review_allowed(rule: str, quiz: Quiz, now: dt.datetime) -> bool:
     return False
 
 
-def review_shows(quiz: Quiz, *, as_trainer: bool, now: dt.datetime | None = None) -> ReviewShows:
+def review_shows(quiz: Quiz, *, as_trainer: bool, now: dt.datetime | None = None) -> Disclosure:
+    """What a review may show now, by the quiz's review rules; trainers see everything."""
     if as_trainer:
-        return ReviewShows(marks=True, correct_answers=True, feedback=True)
+        return Disclosure(marks=True, correct_answers=True, feedback=True)
     now = now or utcnow()
-    return ReviewShows(
+    return Disclosure(
         marks=_review_allowed(quiz.review_marks, quiz, now),
         correct_answers=_review_allowed(quiz.review_answers, quiz, now),
         feedback=_review_allowed(quiz.review_feedback, quiz, now),

@@ -78,14 +78,35 @@ def quiz_overview(session: Session, *, code: str, user: User) -> QuizOverview:
 
 
 @dataclass(frozen=True)
+class NavItem:
+    position: int
+    number: int | None  # None for text-only descriptions
+    page: int
+    answered: bool
+
+
+def _numbers(attempt: QuizAttempt) -> dict[int, int | None]:
+    """Question numbers by position; descriptions have none and do not count."""
+    numbers: dict[int, int | None] = {}
+    number = 0
+    for row in attempt.questions:
+        if row.version.data["type"] == "description":
+            numbers[row.position] = None
+        else:
+            number += 1
+            numbers[row.position] = number
+    return numbers
+
+
+@dataclass(frozen=True)
 class AttemptPage:
     course: Course
     quiz: Quiz
     attempt: QuizAttempt
     page: str  # a page number, or "all"
     page_count: int
-    questions: list[QuestionView]
-    navigation: list[QuestionView]  # every question, for the navigation panel
+    questions: list[QuestionView]  # the questions on this page
+    navigation: list[NavItem]  # every question, for the navigation panel and the summary
     seconds_left: int | None
 
     @property
@@ -97,13 +118,15 @@ class AttemptPage:
         return self.page == "all" or int(self.page) >= self.page_count
 
 
-def question_views(attempt: QuizAttempt, quiz: Quiz, *, disclosure: Disclosure, immediate: bool) -> list[QuestionView]:
+def question_views(
+    attempt: QuizAttempt, quiz: Quiz, *, disclosure: Disclosure, immediate: bool, page: str = "all"
+) -> list[QuestionView]:
+    """Views of the questions on `page` ("all": every one); only these have their texts rendered."""
+    numbers = _numbers(attempt)
     views: list[QuestionView] = []
-    number = 0
     for row in attempt.questions:
-        model = attempt_question_model(row)
-        if model.type != "description":
-            number += 1
+        if page != "all" and str(row.page) != page:
+            continue
         # With immediate feedback a checked answer shows its grading before the attempt is submitted.
         row_disclosure = disclosure
         if immediate and row.checked_at is not None and disclosure is HIDDEN:
@@ -112,9 +135,9 @@ def question_views(attempt: QuizAttempt, quiz: Quiz, *, disclosure: Disclosure, 
             )
         views.append(
             question_view(
-                model,
+                attempt_question_model(row),
                 position=row.position,
-                number=number if model.type != "description" else None,
+                number=numbers[row.position],
                 order=row.display_order,
                 stored=row.response,
                 max_mark=row.max_mark,
@@ -128,19 +151,29 @@ def question_views(attempt: QuizAttempt, quiz: Quiz, *, disclosure: Disclosure, 
     return views
 
 
-def attempt_page(course: Course, quiz: Quiz, attempt: QuizAttempt, *, page: str) -> AttemptPage:
+def attempt_page(
+    course: Course, quiz: Quiz, attempt: QuizAttempt, *, page: str, with_questions: bool = True
+) -> AttemptPage:
+    """One page of an attempt (or "all"); the summary page needs only the navigation (with_questions=False)."""
     page_count = max((row.page for row in attempt.questions), default=1)
     if page != "all" and (not page.isdigit() or not 1 <= int(page) <= page_count):
         page = "1"
-    views = question_views(attempt, quiz, disclosure=HIDDEN, immediate=quiz.feedback_timing == "immediate")
-    rows_on_page = {row.position for row in attempt.questions if page == "all" or str(row.page) == page}
+    numbers = _numbers(attempt)
+    navigation = [
+        NavItem(position=row.position, number=numbers[row.position], page=row.page, answered=row.response is not None)
+        for row in attempt.questions
+    ]
+    questions = (
+        question_views(attempt, quiz, disclosure=HIDDEN, immediate=quiz.feedback_timing == "immediate", page=page)
+        if with_questions
+        else []
+    )
     seconds_left = None
     if attempt.deadline_at is not None:
         seconds_left = max(int((attempt.deadline_at - utcnow()).total_seconds()), 0)
     return AttemptPage(
-        course=course, quiz=quiz, attempt=attempt, page=page, page_count=page_count,
-        questions=[view for view in views if view.position in rows_on_page], navigation=views,
-        seconds_left=seconds_left,
+        course=course, quiz=quiz, attempt=attempt, page=page, page_count=page_count, questions=questions,
+        navigation=navigation, seconds_left=seconds_left,
     )  # fmt: skip
 
 
@@ -162,10 +195,9 @@ class AttemptReview:
 def attempt_review(
     course: Course, quiz: Quiz, attempt: QuizAttempt, *, as_trainer: bool, learner: User | None = None
 ) -> AttemptReview:
-    shows = review_shows(quiz, as_trainer=as_trainer or attempt.is_preview)
-    disclosure = Disclosure(marks=shows.marks, correct_answers=shows.correct_answers, feedback=shows.feedback)
+    disclosure = review_shows(quiz, as_trainer=as_trainer or attempt.is_preview)
     duration = attempt.finished_at - attempt.started_at if attempt.finished_at else None
     return AttemptReview(
-        course=course, quiz=quiz, attempt=attempt, shows_marks=shows.marks, learner=learner, duration=duration,
+        course=course, quiz=quiz, attempt=attempt, shows_marks=disclosure.marks, learner=learner, duration=duration,
         questions=question_views(attempt, quiz, disclosure=disclosure, immediate=False),
     )  # fmt: skip

@@ -106,7 +106,7 @@ def summary_page(
     course, quiz, attempt = attempts.own_attempt(session, code=code, user=user, number=number)
     if attempt.state != AttemptState.IN_PROGRESS:
         return RedirectResponse(_attempt_url(code, number, "/review"), status_code=303)
-    page = pages.attempt_page(course, quiz, attempt, page="all")
+    page = pages.attempt_page(course, quiz, attempt, page="all", with_questions=False)
     return render(request, "quizzes/summary.html", {"view": page})
 
 
