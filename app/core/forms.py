@@ -25,6 +25,14 @@ def _check_db_id(value: int) -> int:
 DbId = Annotated[int, AfterValidator(_check_db_id)]
 
 
+def form_id(value: str | None) -> int | None:
+    """A row id or position sent by a form's hidden field or button, or None when it cannot be one."""
+    if not value or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_DB_ID else None
+
+
 def _message_for(error: ErrorDetails) -> str:
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.accounts.models import User
 from app.core.db import utcnow
 from app.core.errors import BadRequest, NotFound, Unprocessable
+from app.core.forms import form_id
 from app.core.i18n import _
 from app.courses.models import Course
 from app.courses.service import taught_course
@@ -118,7 +119,8 @@ def slots_page(session: Session, *, code: str, user: User) -> SlotsPage:
 
 
 def _slot(session: Session, quiz: Quiz, value: str) -> QuizSlot:
-    slot = session.get(QuizSlot, int(value)) if value.isdigit() and len(value) < 10 else None
+    slot_id = form_id(value)
+    slot = session.get(QuizSlot, slot_id) if slot_id else None
     if slot is None or slot.quiz_id != quiz.id:
         raise NotFound(_("This question is no longer in the quiz."))
     return slot
@@ -138,7 +140,8 @@ def change_slots(session: Session, *, code: str, user: User, form: Mapping[str, 
     action = form.get("action", "")
     if action == "add":
         value = form.get("question_id", "")
-        question = session.get(BankQuestion, int(value)) if value.isdigit() and len(value) < 10 else None
+        question_id = form_id(value)
+        question = session.get(BankQuestion, question_id) if question_id else None
         if question is None or question.course_id != course.id or question.archived_at is not None:
             raise Unprocessable(_("Choose a question of this course's bank."), field="question_id")
         if any(slot.question_id == question.id for slot in slots):
@@ -146,7 +149,8 @@ def change_slots(session: Session, *, code: str, user: User, form: Mapping[str, 
         session.add(QuizSlot(quiz_id=quiz.id, position=len(slots) + 1, question_id=question.id))
     elif action == "add_random":
         value, count = form.get("category_id", ""), form.get("random_count", "").strip()
-        category = session.get(QuestionCategory, int(value)) if value.isdigit() and len(value) < 10 else None
+        category_id = form_id(value)
+        category = session.get(QuestionCategory, category_id) if category_id else None
         if category is None or category.course_id != course.id:
             raise Unprocessable(_("Choose a category of this course's bank."), field="category_id")
         if not count.isdigit() or not 1 <= int(count) <= 100:

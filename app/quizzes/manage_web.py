@@ -14,7 +14,7 @@ from app.accounts.models import User
 from app.core.access import TRAINER
 from app.core.deps import FormData, SessionDep
 from app.core.errors import BadRequest, DomainError
-from app.core.forms import MAX_DB_ID, FormInvalid, errors_from, parse_form
+from app.core.forms import MAX_DB_ID, FormInvalid, errors_from, form_id, parse_form
 from app.core.i18n import DISPLAY_TIMEZONE, _
 from app.core.notices import with_notice
 from app.core.templating import render
@@ -166,8 +166,7 @@ def grade_answer(
     request: Request, code: str, attempt_id: ObjectId, session: SessionDep, user: TrainerUser, form: FormData
 ) -> Response:
     _course, quiz, attempt, _learner = manage.course_attempt(session, code=code, user=user, attempt_id=attempt_id)
-    position_text = form.get("position", "")
-    position = int(position_text) if position_text.isdigit() and len(position_text) < 6 else 0
+    position = form_id(form.get("position")) or 0
     if not any(row.position == position and row.max_mark > 0 for row in attempt.questions):
         # The position is a hidden field of the page, not something a person typed.
         raise BadRequest(_("This question cannot be graded."))

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from app.accounts.models import User
 from app.core.access import SIGNED_IN
 from app.core.deps import FormData, SessionDep
-from app.core.forms import MAX_DB_ID
+from app.core.forms import MAX_DB_ID, form_id
 from app.core.i18n import _, get_locale
 from app.core.notices import with_notice
 from app.core.templating import render
@@ -74,16 +74,11 @@ def _next_address(code: str, number: int, form: dict[str, str], current: str, ch
     return _attempt_url(code, number, f"?page={max(int(current) + step, 1)}")
 
 
-def _check_position(form: dict[str, str]) -> int | None:
-    value = form.get("check", "")
-    return int(value) if value.isdigit() and len(value) < 6 else None
-
-
 @router.post("/courses/{code}/quiz/attempts/{number}", name="quiz_attempt_save")
 def save_page(code: str, number: AttemptNumber, session: SessionDep, user: CurrentUser, form: FormData) -> Response:
     _course, quiz, attempt = attempts.own_attempt(session, code=code, user=user, number=number)
     current = form.get("page", "1")
-    check = _check_position(form)
+    check = form_id(form.get("check"))
     outcome = attempts.save_responses(session, attempt=attempt, quiz=quiz, page=current, form=form, check=check)
     if outcome.closed:
         return RedirectResponse(with_notice(_attempt_url(code, number, "/review"), "attempt-closed"), status_code=303)
