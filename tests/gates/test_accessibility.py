@@ -100,6 +100,13 @@ _QUIZ_TRAINER_PAGES = {
     "/courses/{code}/quiz/questions",
     "/courses/{code}/quiz/grading",
     "/courses/{code}/questions/{question_id}/preview",
+    "/courses/{code}/questions",
+    "/courses/{code}/questions/new/{question_type}",
+    "/courses/{code}/questions/{question_id}/edit",
+    "/courses/{code}/questions/import",
+    "/courses/{code}/quiz/results",
+    "/courses/{code}/quiz/results/{attempt_id}",
+    "/courses/{code}/quiz/statistics",
 }
 _TRAINER_PAGES = {"/courses/{code}/learners", "/courses/{code}/trainer-notes"} | _QUIZ_TRAINER_PAGES
 MUST_REACH: dict[str, set[str]] = {
