@@ -93,6 +93,7 @@ def create_admin(
 content_cli = typer.Typer(help="Course content files: validate and import.", no_args_is_help=True)
 courses_cli = typer.Typer(help="Course administration.", no_args_is_help=True)
 quizzes_cli = typer.Typer(help="Quiz attempts.", no_args_is_help=True)
+progress_cli = typer.Typer(help="Course completion and certificates.", no_args_is_help=True)
 questions_cli = typer.Typer(
     help="A course's question bank: import and export GIFT or Moodle XML.", no_args_is_help=True
 )
@@ -100,6 +101,7 @@ cli.add_typer(content_cli, name="content")
 cli.add_typer(courses_cli, name="courses")
 cli.add_typer(questions_cli, name="questions")
 cli.add_typer(quizzes_cli, name="quizzes")
+cli.add_typer(progress_cli, name="progress")
 
 
 def _report_invalid(errors: list[ContentError]) -> NoReturn:
@@ -156,6 +158,8 @@ def content_sync() -> None:
     from rich.progress import Progress
 
     from app.courses.importer import sync_content
+    from app.progress.rules import sync_criteria_and_recompute
+    from app.progress.wiring import certify
     from app.quizzes.content_sync import sync_course_quizzes
 
     settings = Settings()
@@ -164,6 +168,10 @@ def content_sync() -> None:
         task = progress.add_task("Importing courses", total=len(bundle.courses))
         summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
         quizzes = sync_course_quizzes(session, bundle)
+        progress.update(task, description="Updating completion", completed=0)
+        criteria_changed, completion = sync_criteria_and_recompute(
+            session, on_completed=certify, advance=lambda _code: progress.advance(task)
+        )
     for outcome in ("created", "updated", "archived"):
         counts: dict[str, int] = getattr(summary, outcome)
         described = ", ".join(f"{number} {kind}" for kind, number in sorted(counts.items())) or "nothing"
@@ -171,6 +179,10 @@ def content_sync() -> None:
     console.print(
         f"Quiz questions: {quizzes.created} created, {quizzes.new_versions} changed (new version), "
         f"{quizzes.archived} archived."
+    )
+    console.print(
+        f"Completion: criteria of {criteria_changed} course(s) applied from the files; "
+        f"{completion.changed} learner record(s) updated, {completion.newly_completed} newly completed."
     )
 
 
@@ -304,5 +316,39 @@ def quizzes_sweep() -> None:
     console.print(f"{closed} overdue attempt(s) submitted.")
 
 
+@progress_cli.command("recompute")
+def progress_recompute(
+    course: Annotated[list[str] | None, typer.Option(help="Only this course code (repeatable).")] = None,
+) -> None:
+    """Recalculate every learner's course completion from their records (repairs; safe to repeat).
+
+    Completions already recorded are never undone; newly completed learners get their certificates.
+    """
+    from rich.progress import Progress
+    from sqlalchemy import func, select
+
+    from app.courses.models import Course
+    from app.progress.completion import recompute_all
+    from app.progress.wiring import certify
+
+    with database_session(Settings()) as session:
+        statement = select(func.count()).select_from(Course).where(Course.archived_at.is_(None))
+        if course:
+            statement = statement.where(Course.code.in_(course))
+        total = session.scalar(statement) or 0
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Recomputing completion", total=total)
+            summary = recompute_all(
+                session, course_codes=course, on_completed=certify, advance=lambda _code: progress.advance(task)
+            )
+    console.print(
+        f"{summary.learners} learner place(s) checked in {total} course(s): {summary.changed} changed, "
+        f"{summary.newly_completed} newly completed."
+    )
+
+
 def main() -> None:
+    from app.progress.wiring import connect
+
+    connect()  # lesson ticks and quiz grades made by commands move completion too
     cli()

@@ -29,6 +29,9 @@ from app.core.middleware import (
 )
 from app.core.templating import STATIC_DIR, make_templates, render
 from app.courses.web import router as courses_router
+from app.progress import wiring as progress_wiring
+from app.progress.manage_web import router as progress_manage_router
+from app.progress.web import router as progress_router
 from app.quizzes.bank_web import router as question_bank_router
 from app.quizzes.manage_web import router as quiz_manage_router
 from app.quizzes.results_web import router as quiz_results_router
@@ -89,6 +92,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    progress_wiring.connect()  # completion follows lesson ticks and quiz grades from here on
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "engine", None) is None:
@@ -117,6 +122,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quiz_manage_router)
     app.include_router(question_bank_router)
     app.include_router(quiz_results_router)
+    app.include_router(progress_router)
+    app.include_router(progress_manage_router)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", static, name="static")
     app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]

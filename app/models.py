@@ -16,6 +16,7 @@ from app.courses.models import (
     SearchTerm,
     Section,
 )
+from app.progress.models import Certificate, CompletionCriteria, CourseCompletion
 from app.quizzes.models import (
     AttemptQuestion,
     Question,
@@ -30,10 +31,13 @@ from app.quizzes.models import (
 __all__ = [
     "AttemptQuestion",
     "Base",
+    "Certificate",
+    "CompletionCriteria",
     "Competency",
     "CompetencyArea",
     "CompetencyLevel",
     "Course",
+    "CourseCompletion",
     "Enrolment",
     "GlossaryTerm",
     "Lesson",

@@ -23,6 +23,8 @@ from app.core.deps import get_session
 from app.courses.content import load_content
 from app.courses.importer import SyncSummary, sync_content
 from app.main import create_app
+from app.progress.rules import sync_criteria_and_recompute
+from app.progress.wiring import certify
 from app.quizzes.content_sync import sync_course_quizzes
 from tests.factories import seed_organisations
 
@@ -87,6 +89,7 @@ def sync(session: Session, root: Path, *, quizzes: bool = True) -> SyncSummary:
     summary = sync_content(session, bundle)
     if quizzes:
         sync_course_quizzes(session, bundle)
+    sync_criteria_and_recompute(session, on_completed=certify)
     session.commit()
     return summary
 

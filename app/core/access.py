@@ -42,6 +42,8 @@ def load_principal(request: Request, session: SessionDep) -> Principal | None:
     loader: PrincipalLoader = request.app.state.principal_loader
     principal = loader(request, session)
     request.state.user = principal
+    # Kept apart from the ORM object: error pages render after a rollback, when its roles cannot load.
+    request.state.user_roles = principal.role_set if principal is not None else frozenset()
     return principal
 
 

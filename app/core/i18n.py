@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -106,6 +107,12 @@ def format_date_local(value: dt.date | dt.datetime | None, fmt: str = "medium") 
     if isinstance(value, dt.datetime):
         return format_datetime(value, format=fmt, tzinfo=DISPLAY_TIMEZONE, locale=get_locale())
     return format_date(value, format=fmt, locale=get_locale())
+
+
+def local_date(moment: dt.datetime | None = None) -> dt.date:
+    """The calendar day in Lithuania of a UTC moment (now when none is given): what certificates print."""
+    zone = ZoneInfo(DISPLAY_TIMEZONE)
+    return (moment.astimezone(zone) if moment is not None else dt.datetime.now(zone)).date()
 
 
 def format_number(value: float | int) -> str:

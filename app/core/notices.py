@@ -26,6 +26,8 @@ def _notices() -> dict[str, str]:
         "question-unchanged": _("Nothing was changed, so no new version was saved."),
         "question-archived": _("The question has been archived. Find it again under “Archived”."),
         "question-restored": _("The question is back in the bank."),
+        "criteria-saved": _("The completion criteria have been saved and learners' progress updated."),
+        "certificate-revoked": _("The certificate has been revoked."),
     }
 
 

@@ -30,6 +30,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     return {
         "current_user": getattr(request.state, "user", None),
+        "current_roles": getattr(request.state, "user_roles", frozenset()),
         "locale": i18n.get_locale(),
         "locales": settings.locales,
         "csrf_field": CSRF_FIELD,

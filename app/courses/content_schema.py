@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 CourseCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,6}[0-9]{1,3}$")]
@@ -38,6 +38,7 @@ class ProgrammeEntry(Strict):
     slug: Slug
     title: Localised
     description: Localised
+    issuer: Localised | None = None  # the institution named on the programme's certificates
 
 
 class ProgrammesFile(Strict):
@@ -45,8 +46,18 @@ class ProgrammesFile(Strict):
 
 
 class CompetencyTarget(Strict):
+    """A level of a competency that completing the course attains; with `min_grade`, only at that quiz grade."""
+
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.-]*$")]
     level: int = Field(ge=1, le=3)
+    min_grade: int | None = Field(default=None, ge=0, le=100, description="quiz grade in percent")
+
+
+class CompletionRules(Strict):
+    """What completing the course requires; administrators may change it in the application later."""
+
+    lessons: bool = True  # every lesson marked complete
+    quiz: bool = True  # the course quiz passed (grade at least the pass mark)
 
 
 class QuizSettings(Strict):
@@ -71,6 +82,22 @@ class CourseFile(Strict):
     competencies: list[CompetencyTarget] = Field(default_factory=list)
     sections: list[SectionEntry] = Field(min_length=1)
     quiz: QuizSettings | None = None
+    completion: CompletionRules | None = None
+
+    @model_validator(mode="after")
+    def _completion_needs_what_exists(self) -> CourseFile:
+        if self.completion is not None:
+            if not (self.completion.lessons or self.completion.quiz):
+                raise ValueError("completion must require the lessons, the quiz or both")
+            if self.completion.quiz and self.quiz is None:
+                raise ValueError("completion requires a quiz but the course has no quiz settings")
+        return self
+
+    def completion_rules(self) -> dict[str, bool]:
+        """The rules in force: the file's, else every lesson plus the quiz when there is one."""
+        if self.completion is not None:
+            return self.completion.model_dump()
+        return {"lessons": True, "quiz": self.quiz is not None}
 
 
 class LessonFrontMatter(Strict):

@@ -62,6 +62,7 @@ def _sync_programme(
     existing.position = position
     existing.title = entry.title.as_dict()
     existing.description = entry.description.as_dict()
+    existing.issuer = entry.issuer.as_dict() if entry.issuer else {}
     existing.content_hash = content_hash
     return existing
 
@@ -120,6 +121,7 @@ def _sync_course(
         existing.estimated_hours = definition.hours
         existing.competencies = [target.model_dump() for target in definition.competencies]
         existing.quiz_settings = definition.quiz.model_dump() if definition.quiz else {}
+        existing.completion_rules = definition.completion_rules()
         existing.trainer_notes = {
             locale: {"title": front.title, "html": render_markdown(body, media_url=media_url(definition.code))}
             for locale, (front, body) in source.trainer_notes.items()

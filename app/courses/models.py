@@ -21,6 +21,8 @@ class Programme(IdMixin, Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[Translations] = mapped_column(JSON)
     description: Mapped[Translations] = mapped_column(JSON)
+    # The institution that issues the programme's certificates; empty when the content names none.
+    issuer: Mapped[Translations] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
 
     courses: Mapped[list[Course]] = relationship(back_populates="programme", lazy="raise", order_by="Course.position")
@@ -39,6 +41,8 @@ class Course(IdMixin, CreatedAtMixin, Base):
     estimated_hours: Mapped[int] = mapped_column(Integer)
     competencies: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     quiz_settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Completion rules from course.yaml ({"lessons": bool, "quiz": bool}); progress applies them.
+    completion_rules: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     # Methodological notes for trainers: {"lt": {"title": "...", "html": "..."}, "en": ...}
     trainer_notes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 from app.accounts.models import User
 from app.core.access import Role
 from app.core.errors import Conflict, NotFound
+from app.core.events import LearnerProgressChanged, publish
 from app.core.i18n import _, pick
 from app.courses.models import (
     Competency,
@@ -341,6 +342,7 @@ def complete_lesson(session: Session, *, code: str, slug: str, user: User) -> No
             session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id))
     except IntegrityError:  # the same form submitted twice at once
         return
+    publish(session, LearnerProgressChanged(user_id=user.id, course_id=lesson.course_id))
 
 
 @dataclass(frozen=True)

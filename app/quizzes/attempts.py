@@ -17,6 +17,7 @@ from app.accounts.models import User
 from app.core.access import Role
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.events import CourseRulesChanged, LearnerProgressChanged, publish
 from app.core.i18n import _
 from app.courses.models import Course, CourseRole, Enrolment
 from app.courses.service import course_or_404
@@ -416,8 +417,22 @@ def update_quiz_grade(session: Session, *, quiz: Quiz, user_id: int) -> QuizGrad
     record.finished_attempts = len(attempts)
     record.passed = overall is not None and overall >= quiz.pass_mark - 1e-9
     record.updated_at = utcnow()
+    if not record.passed:
+        record.passed_at = None
+    elif record.passed_at is None:
+        record.passed_at = record.updated_at
     session.flush()
+    publish(session, LearnerProgressChanged(user_id=user_id, course_id=quiz.course_id))
     return record
+
+
+def apply_changed_rules(session: Session, *, quiz: Quiz, grades_affected: bool) -> None:
+    """After the pass mark, grading method or attempt limit changed: grades first, then everyone's completion."""
+    if grades_affected:
+        learners = session.scalars(select(QuizGrade.user_id).where(QuizGrade.quiz_id == quiz.id)).all()
+        for user_id in learners:
+            update_quiz_grade(session, quiz=quiz, user_id=user_id)
+    publish(session, CourseRulesChanged(course_id=quiz.course_id))
 
 
 def close_overdue_attempts(session: Session, *, now: dt.datetime | None = None) -> int:

@@ -12,6 +12,7 @@ from app.core.db import utcnow
 from app.courses.content import CONTENT_LOCALES, ContentBundle, ContentError, ContentInvalid, fingerprint
 from app.courses.content_schema import QuizSettings
 from app.courses.models import Course
+from app.quizzes.attempts import apply_changed_rules
 from app.quizzes.bank import CategoryCache, new_bank_question
 from app.quizzes.gift import read_gift
 from app.quizzes.interchange import ImportReport
@@ -159,10 +160,14 @@ def _sync_quiz(session: Session, course: Course, settings: QuizSettings | None, 
         settings_hash = fingerprint(settings.model_dump())
         # Trainers may change the settings on the quiz page; only a changed file overrides them.
         if quiz.content_settings_hash != settings_hash:
+            grades_affected = quiz.pass_mark != float(settings.pass_mark)
             quiz.pass_mark = float(settings.pass_mark)
             quiz.max_attempts = settings.attempts
             quiz.time_limit_minutes = settings.time_limit_minutes
             quiz.content_settings_hash = settings_hash
+            if quiz.id is not None:
+                session.flush()
+                apply_changed_rules(session, quiz=quiz, grades_affected=grades_affected)
     session.flush()
     slots = list(session.scalars(select(QuizSlot).where(QuizSlot.quiz_id == quiz.id).order_by(QuizSlot.position)))
     slotted = {slot.question_id for slot in slots if slot.question_id is not None}

@@ -17,6 +17,7 @@ from app.core.i18n import _
 from app.courses.models import Course
 from app.courses.service import taught_course
 from app.quizzes.attempts import (
+    apply_changed_rules,
     attempt_question_model,
     grade_attempt,
     question_adapter,
@@ -52,9 +53,12 @@ def taught_quiz(session: Session, *, code: str, user: User) -> tuple[Course, Qui
 
 
 def update_settings(session: Session, *, quiz: Quiz, form: QuizSettingsForm) -> None:
+    before = (quiz.pass_mark, quiz.grading_method, quiz.max_attempts)
     for name in SETTINGS_FIELDS:
         setattr(quiz, name, getattr(form, name))
     session.flush()
+    if (quiz.pass_mark, quiz.grading_method, quiz.max_attempts) != before:
+        apply_changed_rules(session, quiz=quiz, grades_affected=before[:2] != (quiz.pass_mark, quiz.grading_method))
 
 
 # --- question slots ---------------------------------------------------------------------------------

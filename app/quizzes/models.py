@@ -182,4 +182,6 @@ class QuizGrade(IdMixin, Base):
     grade: Mapped[float | None] = mapped_column(Float)  # percent; None while an attempt awaits grading
     finished_attempts: Mapped[int] = mapped_column(Integer, default=0)
     passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the grade first reached the pass mark (kept while it stays passed): the completion date reads it.
+    passed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,14 +18,13 @@ from sqlalchemy.orm import Session
 from app.accounts.models import Organisation, User
 from app.core.forms import DbId
 from app.core.i18n import _, get_locale
+from app.core.spreadsheets import csv_lines, spreadsheet_safe
 from app.courses.models import Course
 from app.quizzes.manage import taught_quiz
 from app.quizzes.models import AttemptState, Quiz, QuizAttempt, QuizGrade
 
 LEARNERS_PER_PAGE = 50
 CSV_BATCH = 500
-# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 StateFilter = Literal["in_progress", "finished", "needs_grading", "auto_submitted"]
 
@@ -312,11 +309,6 @@ def results_page(session: Session, *, code: str, user: User, filters: ResultsFil
 # --- the CSV export ----------------------------------------------------------------------------------------
 
 
-def spreadsheet_safe(value: str) -> str:
-    """Text a spreadsheet shows as text: a leading formula character is neutralised with an apostrophe."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
 def _decimal(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
@@ -362,16 +354,5 @@ def results_csv(session: Session, *, code: str, user: User, filters: ResultsFilt
             yes_no[bool(row.passed)] if row.finished_attempts and row.overall is not None else "",
         ]
 
-    def lines() -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow([spreadsheet_safe(title) for title in header])
-        yield buffer.getvalue().encode()
-        for batch in session.execute(statement).partitions():
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(cells(row) for row in batch)
-            yield buffer.getvalue().encode()
-
-    return ResultsExport(filename=f"{course.code}-quiz-results.csv", lines=lines())
+    batches = ((cells(row) for row in batch) for batch in session.execute(statement).partitions())
+    return ResultsExport(filename=f"{course.code}-quiz-results.csv", lines=csv_lines(header, batches))

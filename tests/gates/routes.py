@@ -16,6 +16,9 @@ from app.accounts.service import SESSION_COOKIE, start_session
 from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
 from app.courses.models import Course, CourseRole, Enrolment
+from app.core.db import utcnow
+from app.progress.certificates import issue_certificate
+from app.progress.models import CompletionState, CourseCompletion
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.models import Quiz, QuizAttempt
@@ -35,7 +38,7 @@ PATH_SAMPLES: dict[str, str] = {
     "number": "1",
 }
 # Ids of rows in the sample course, different on every run: filled in by `refresh_object_samples`.
-OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id")
+OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id", "certificate_code")
 
 
 def refresh_object_samples(db: Session) -> None:
@@ -51,8 +54,17 @@ def refresh_object_samples(db: Session) -> None:
     db.add(Enrolment(user_id=learner.id, course_id=course_id, role=CourseRole.LEARNER))
     attempt = _sample_attempt(db, learner, is_preview=False)
     finish_attempt(db, attempt=attempt, quiz=attempt.quiz)
-    db.commit()
     PATH_SAMPLES["attempt_id"] = str(attempt.id)
+    # Another learner's certificate: the holder's download must stay closed to everyone else.
+    holder = make_user(db)
+    db.add(Enrolment(user_id=holder.id, course_id=course_id, role=CourseRole.LEARNER))
+    completion = CourseCompletion(
+        user_id=holder.id, course_id=course_id, state=CompletionState.COMPLETED, percent=100, completed_at=utcnow()
+    )
+    db.add(completion)
+    db.flush()
+    PATH_SAMPLES["certificate_code"] = issue_certificate(db, completion).code
+    db.commit()
 
 
 def _sample_attempt(db: Session, user: User, *, is_preview: bool) -> QuizAttempt:

@@ -27,6 +27,11 @@ SAMPLE_ANSWERS = {("GET", "/reset-password/{token}"): 400}
 ROLE_EXCEPTIONS = {
     # Anyone signed in may open the quiz page, but only the course's learners and trainers may start it.
     ("POST", "/courses/{code}/quiz/start", "trainer-of-another-course"): "forbidden",
+    # The sample certificate belongs to another learner: only its holder and administrators may download it.
+    **{
+        ("GET", "/my/certificates/{certificate_code}", role): "not found"
+        for role in ("learner", "trainer", "trainer-of-another-course")
+    },
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import Organisation, User
 from app.core.access import Role
 from app.core.i18n import format_number, using_locale
+from app.core.spreadsheets import spreadsheet_safe
 from app.courses.service import assign_trainer
 from app.quizzes import results
 from app.quizzes.models import Quiz
@@ -246,8 +247,8 @@ def test_csv_export_follows_the_filters_and_the_language(
 
 def test_spreadsheet_safe_prefixes_formula_starts() -> None:
     for value in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
-        assert results.spreadsheet_safe(value) == "'" + value
-    assert results.spreadsheet_safe("Ona") == "Ona"
+        assert spreadsheet_safe(value) == "'" + value
+    assert spreadsheet_safe("Ona") == "Ona"
 
 
 # --- statistics ---

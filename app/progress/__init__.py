@@ -1,0 +1,1 @@
+"""Progress: course completion, certificates, the learner's dashboard and competency profile, trainer reports."""

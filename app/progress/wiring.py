@@ -1,0 +1,25 @@
+"""Connects progress to the events lower packages publish; called once by create_app and the CLI."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from app.core.events import CourseRulesChanged, LearnerProgressChanged, subscribe
+from app.progress.certificates import issue_certificate
+from app.progress.completion import on_course_rules, on_learner_progress
+from app.progress.models import CourseCompletion
+
+
+def certify(session: Session, completion: CourseCompletion) -> None:
+    issue_certificate(session, completion)
+
+
+_on_learner_progress = partial(on_learner_progress, on_completed=certify)
+_on_course_rules = partial(on_course_rules, on_completed=certify)
+
+
+def connect() -> None:
+    subscribe(LearnerProgressChanged, _on_learner_progress)
+    subscribe(CourseRulesChanged, _on_course_rules)
