@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from app.cli import upgrade_connection
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.core.deps import get_session
+from app.core.deps import get_reading_session, get_session
 from app.courses.content import load_content
 from app.courses.importer import SyncSummary, sync_content
 from app.main import create_app
 from app.progress.rules import sync_criteria_and_recompute
-from app.progress.wiring import certify
+from app.progress.wiring import certify, connect
 from app.quizzes.content_sync import sync_course_quizzes
 from tests.factories import seed_organisations
 
@@ -42,6 +42,12 @@ def reset_postgres_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def progress_follows_events() -> None:
+    """As in the app and the CLI: lesson ticks and quiz grades move course completion (tests without an app too)."""
+    connect()
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +132,7 @@ def app(settings: Settings, db: Session) -> FastAPI:
             raise
 
     application.dependency_overrides[get_session] = session_override
+    application.dependency_overrides[get_reading_session] = session_override
     return application
 
 

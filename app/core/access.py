@@ -29,6 +29,7 @@ class Principal(Protocol):
 
     id: int
     locale: str
+    full_name: str
 
     @property
     def role_set(self) -> frozenset[Role]: ...
@@ -44,6 +45,7 @@ def load_principal(request: Request, session: SessionDep) -> Principal | None:
     request.state.user = principal
     # Kept apart from the ORM object: error pages render after a rollback, when its roles cannot load.
     request.state.user_roles = principal.role_set if principal is not None else frozenset()
+    request.state.user_name = principal.full_name if principal is not None else ""
     return principal
 
 

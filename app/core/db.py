@@ -60,6 +60,10 @@ class CreatedAtMixin:
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
 
 
+# Execution option marking a session that only reads (see `_on_begin` and `core.deps.get_reading_session`).
+READS_ONLY = "klasteris_reads_only"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -78,7 +82,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # then write (two submits of one quiz attempt) deadlock and one fails at once with "database is
         # locked"; this way the second waits (busy_timeout) and then sees the first one's result.
         # Readers are not blocked (WAL); writers take turns, which SQLite does anyway.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading session (exports that stream for a while) must not hold the write lock meanwhile.
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from app.core.config import Settings
+from app.core.db import READS_ONLY
 from app.core.errors import BadRequest
 from app.core.i18n import _
 
@@ -34,9 +35,25 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
+def get_reading_session(request: Request) -> Iterator[Session]:
+    """A session for responses that read while they stream (exports); it never writes.
+
+    It lives until the response is sent, so on SQLite it must not begin with the write lock that
+    ordinary request transactions take, or every other request would wait for the download to finish.
+    """
+    engine = request.app.state.engine.execution_options(**{READS_ONLY: True})
+    with Session(bind=engine, expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit before the response is sent, so a failed commit is never a silent loss.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For a StreamingResponse that reads as it sends: open until the last byte is sent.
+ReadingSessionDep = Annotated[Session, Depends(get_reading_session, scope="request")]
 
 
 def contains_control_characters(value: str) -> bool:

@@ -31,6 +31,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_user": getattr(request.state, "user", None),
         "current_roles": getattr(request.state, "user_roles", frozenset()),
+        "current_user_name": getattr(request.state, "user_name", ""),
         "locale": i18n.get_locale(),
         "locales": settings.locales,
         "csrf_field": CSRF_FIELD,

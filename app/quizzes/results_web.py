@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core.access import TRAINER
-from app.core.deps import SessionDep, get_session
+from app.core.deps import ReadingSessionDep, SessionDep
 from app.core.errors import Unprocessable
 from app.core.forms import FormInvalid, parse_form
 from app.core.i18n import _, get_locale
@@ -23,8 +22,6 @@ from app.quizzes.question_forms import type_name
 router = APIRouter()
 
 TrainerUser = Annotated[User, Depends(TRAINER)]
-# The export reads its rows while the response streams, so its session must outlive the handler.
-StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 
 
 def _query(request: Request) -> dict[str, str]:
@@ -57,7 +54,7 @@ def results_page(request: Request, code: str, session: SessionDep, user: Trainer
 
 
 @router.get("/courses/{code}/quiz/results.csv", name="quiz_results_csv")
-def results_csv(request: Request, code: str, session: StreamingSessionDep, user: TrainerUser) -> Response:
+def results_csv(request: Request, code: str, session: ReadingSessionDep, user: TrainerUser) -> Response:
     try:
         filters = parse_form(results.ResultsFilters, _query(request))
     except FormInvalid as invalid:

@@ -28,14 +28,16 @@ from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.courses.content import load_content
 from app.courses.importer import sync_content
-from app.courses.models import Course
-from app.courses.service import assign_trainer, enrol
+from app.courses.models import Course, Lesson
+from app.courses.service import assign_trainer, complete_lesson, enrol
 from app.main import create_app
+from app.progress.wiring import connect
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.content_sync import sync_course_quizzes
 from app.quizzes.models import Quiz
 from tests.conftest import migrate
 from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
+from tests.quizzes.attempt_rows import attempt, bank_entries, course_quiz
 
 LOOPBACK = "127.0.0.1"
 SECRET_KEY = "live-server-secret-key-that-is-long-enough-0123456789"
@@ -86,6 +88,7 @@ def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
                 enrol(session, code=course.code, user=user)
         if account.roles == frozenset({Role.LEARNER}):
             _add_quiz_attempts(session, user)
+            _complete_course(session, user, "SC2")
     session.flush()
 
 
@@ -97,6 +100,18 @@ def _add_quiz_attempts(session: Session, learner: User) -> None:
     finished = create_attempt(session, quiz=quiz, user=learner, is_preview=False, locale="lt")
     finish_attempt(session, attempt=finished, quiz=quiz)
     create_attempt(session, quiz=quiz, user=learner, is_preview=False, locale="lt")
+
+
+def _complete_course(session: Session, learner: User, code: str) -> None:
+    """Every lesson ticked and the quiz passed: a completed course with its certificate on the learner's pages."""
+    for lesson_slug in session.scalars(
+        select(Lesson.slug).join(Course, Course.id == Lesson.course_id).where(Course.code == code)
+    ):
+        complete_lesson(session, code=code, slug=lesson_slug, user=learner)
+    entries = bank_entries(session, code)[:3]
+    attempt(
+        session, quiz=course_quiz(session, code), user=learner, entries=entries, marks=[e.max_mark for e in entries]
+    )
 
 
 def live_settings(directory: Path, base_url: str) -> Settings:
@@ -117,6 +132,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
     Each account's email is `<name>@example.lt` and its password is the test suite's DEFAULT_PASSWORD.
     The reset token belongs to the first account.
     """
+    connect()  # completion and certificates follow the seeded lesson ticks and quiz grades
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)

@@ -108,12 +108,27 @@ _QUIZ_TRAINER_PAGES = {
     "/courses/{code}/quiz/results/{attempt_id}",
     "/courses/{code}/quiz/statistics",
 }
-_TRAINER_PAGES = {"/courses/{code}/learners", "/courses/{code}/trainer-notes"} | _QUIZ_TRAINER_PAGES
+_TRAINER_PAGES = {
+    "/courses/{code}/learners",
+    "/courses/{code}/trainer-notes",
+    "/courses/{code}/progress",
+} | _QUIZ_TRAINER_PAGES
+# The live server's learner has completed SC2, so a certificate exists to list, check and revoke.
+_LEARNER_PROGRESS_PAGES = {"/my/learning", "/my/competencies", "/verify"}
+_ADMIN_PAGES = {
+    "/admin/certificates",
+    "/admin/certificates/{certificate_code}/revoke",
+    "/verify/{certificate_code}",
+    "/admin/courses/{code}/completion",
+}
 MUST_REACH: dict[str, set[str]] = {
     "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
-    "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"} | _COURSE_PAGES | _QUIZ_PAGES,
+    "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"}
+    | _COURSE_PAGES
+    | _QUIZ_PAGES
+    | _LEARNER_PROGRESS_PAGES,
     "trainer": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES,
-    "admin": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES,
+    "admin": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES | _ADMIN_PAGES,
 }
 
 
