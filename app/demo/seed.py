@@ -24,6 +24,8 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.i18n import _
 from app.core.security import hash_password
 from app.courses.models import Course, Enrolment, Lesson, LessonCompletion, Section
+from app.progress.completion import recompute_all
+from app.progress.wiring import certify
 
 DEMO_EMAIL_DOMAIN = "demo.klasteris.lt"
 DEMO_EMAIL_SUFFIX = f"@{DEMO_EMAIL_DOMAIN}"
@@ -413,8 +415,23 @@ ENROLMENTS_STEP = SeedStep(
     run=_insert_enrolments,
 )
 
+
+def _record_completion(session: Session, plan: DemoPlan, progress: Progress) -> dict[str, int]:
+    """The lesson ticks above were bulk-inserted without events: bring course completion in line once."""
+    session.flush()
+    summary = recompute_all(session, on_completed=certify)
+    progress(1)
+    return {"course_completions": summary.changed}
+
+
+COMPLETION_STEP = SeedStep(
+    name="course completion",
+    planned_units=lambda _size: 1,
+    run=_record_completion,
+)
+
 # Later issues append steps here (quiz attempts, events), in dependency order.
-DEMO_STEPS: tuple[SeedStep, ...] = (ACCOUNTS_STEP, ENROLMENTS_STEP)
+DEMO_STEPS: tuple[SeedStep, ...] = (ACCOUNTS_STEP, ENROLMENTS_STEP, COMPLETION_STEP)
 
 
 # --- entry points -------------------------------------------------------------------------------

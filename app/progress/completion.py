@@ -19,7 +19,7 @@ from app.core.db import utcnow
 from app.core.events import CourseRulesChanged, LearnerProgressChanged
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion
 from app.progress.models import CompletionCriteria, CompletionState, CourseCompletion
-from app.quizzes.models import Quiz, QuizGrade
+from app.quizzes.models import Quiz, QuizAttempt, QuizGrade
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class QuizStanding:
     passed_at: dt.datetime | None
     finished_attempts: int
     max_attempts: int  # 0 = unlimited
+    awaiting_grading: bool = False  # a submitted attempt waits for a trainer's mark
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def _out_of_attempts(quiz: QuizStanding) -> bool:
     return (
         not quiz.passed
         and quiz.grade is not None
+        and not quiz.awaiting_grading  # the waiting essay may still pass the quiz
         and quiz.max_attempts > 0
         and quiz.finished_attempts >= quiz.max_attempts
     )
@@ -125,6 +127,16 @@ def _learner_facts(session: Session, course: Course, user_ids: Iterable[int] | N
     quiz = session.scalar(select(Quiz).where(Quiz.course_id == course.id))
     standings: dict[int, QuizStanding] = {}
     if quiz is not None:
+        waiting = set(
+            session.scalars(
+                select(QuizAttempt.user_id).where(
+                    QuizAttempt.quiz_id == quiz.id,
+                    QuizAttempt.user_id.in_(learner_ids),
+                    QuizAttempt.is_preview.is_(False),
+                    QuizAttempt.needs_grading.is_(True),
+                )
+            )
+        )
         for grade in session.scalars(
             select(QuizGrade).where(QuizGrade.quiz_id == quiz.id, QuizGrade.user_id.in_(learner_ids))
         ):
@@ -134,6 +146,7 @@ def _learner_facts(session: Session, course: Course, user_ids: Iterable[int] | N
                 passed_at=grade.passed_at,
                 finished_attempts=grade.finished_attempts,
                 max_attempts=quiz.max_attempts,
+                awaiting_grading=grade.user_id in waiting,
             )
     return {
         user_id: LearnerFacts(

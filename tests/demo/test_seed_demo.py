@@ -39,6 +39,7 @@ def test_seeds_learners_and_trainers_across_every_organisation(db: Session) -> N
         "user_roles": LEARNERS + 2 * TRAINERS,
         "enrolments": 0,
         "lesson_completions": 0,
+        "course_completions": 0,
     }
     assert len(people) == LEARNERS + TRAINERS
     assert len({person.email for person in people}) == len(people)
