@@ -64,11 +64,17 @@ class CreatedAtMixin:
 READS_ONLY = "klasteris_reads_only"
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself so SAVEPOINTs and rollbacks behave as on PostgreSQL.
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() leaves non-ASCII letters alone (Č stays Č); searches fold names as Python does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")

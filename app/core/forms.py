@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ValidationError
+from fastapi import Request
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from app.core.errors import DomainError
@@ -23,6 +24,19 @@ def _check_db_id(value: int) -> int:
 
 
 DbId = Annotated[int, AfterValidator(_check_db_id)]
+
+
+def _blank_choice_or_id(value: object) -> object:
+    if not isinstance(value, str) or not value.strip():
+        return None if isinstance(value, str) else value
+    # A select's value: anything but an id is a tampered address, not a typing mistake.
+    if not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("klasteris_choice", _("Choose one of the options."))
+    return value
+
+
+# A filter's <select> of rows ("All …" sends an empty value): None for all, else a row id.
+ChoiceId = Annotated[DbId | None, BeforeValidator(_blank_choice_or_id)]
 
 
 def form_id(value: str | None) -> int | None:
@@ -83,3 +97,8 @@ def parse_form(model: type[FormModel], data: dict[str, Any]) -> FormModel:
 
 def errors_from(error: DomainError) -> dict[str, str]:
     return {error.field or FORM_ERROR_KEY: error.message}
+
+
+def query_values(request: Request) -> dict[str, str]:
+    """A filter form's values from the query string; `lang` belongs to the language switcher, not the form."""
+    return {key: value for key, value in request.query_params.items() if key != "lang"}

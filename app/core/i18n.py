@@ -115,6 +115,11 @@ def local_date(moment: dt.datetime | None = None) -> dt.date:
     return (moment.astimezone(zone) if moment is not None else dt.datetime.now(zone)).date()
 
 
+def format_day(moment: dt.datetime | None) -> str:
+    """Only the calendar day of a moment, in Lithuania: completion dates are days, not times."""
+    return format_date_local(local_date(moment)) if moment is not None else ""
+
+
 def format_number(value: float | int) -> str:
     return format_decimal(value, locale=get_locale())
 

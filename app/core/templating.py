@@ -52,6 +52,7 @@ def make_templates() -> Jinja2Templates:
     )
     env.install_gettext_callables(i18n.unformatted_gettext, i18n.unformatted_ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = i18n.format_date_local
+    env.filters["day"] = i18n.format_day
     env.filters["number"] = i18n.format_number
     env.filters["share"] = i18n.format_share
     env.filters["pick"] = i18n.pick

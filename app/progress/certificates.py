@@ -144,6 +144,8 @@ def own_certificate_pdf(
     certificate = session.scalar(statement)
     if certificate is None:
         raise certificate_missing()
+    if certificate.revoked_at is not None and not is_admin:
+        raise NotFound(_("This certificate has been revoked, so it can no longer be downloaded."))
     if certificate.pdf is None:
         certificate.pdf = certificate_pdf(certificate_document(certificate, base_url=base_url))
         session.flush()
@@ -230,8 +232,11 @@ def admin_certificates(session: Session, *, query: str, page: int) -> tuple[list
     typed = query.strip()
     if typed:
         code = normalise_code(typed)
-        pattern = f"%{typed.casefold()}%"
-        conditions = [func.lower(Certificate.holder_name).like(pattern), func.lower(User.email).like(pattern)]
+        folded = typed.casefold()
+        conditions = [
+            func.lower(Certificate.holder_name).contains(folded, autoescape=True),
+            func.lower(User.email).contains(folded, autoescape=True),
+        ]
         if code is not None:
             conditions.append(Certificate.code == code)
         statement = statement.where(or_(*conditions))

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.accounts.models import User
@@ -56,10 +56,18 @@ class MyLearning:
 
 def my_learning(session: Session, *, user: User) -> MyLearning:
     """Everything on the page in a fixed number of queries, however many courses the learner takes."""
+    # A course taken out of the catalogue stays here for those who completed it (their certificate is here).
+    completed_here = select(CourseCompletion.course_id).where(
+        CourseCompletion.user_id == user.id, CourseCompletion.state == CompletionState.COMPLETED
+    )
     enrolments = session.execute(
         select(Enrolment, Course)
         .join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.user_id == user.id, Enrolment.role == CourseRole.LEARNER, Course.archived_at.is_(None))
+        .where(
+            Enrolment.user_id == user.id,
+            Enrolment.role == CourseRole.LEARNER,
+            or_(Course.archived_at.is_(None), Course.id.in_(completed_here)),
+        )
         .options(joinedload(Course.programme))
         .order_by(Course.position, Course.code)
     ).all()

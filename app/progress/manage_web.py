@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.core.access import ADMIN, TRAINER
 from app.core.deps import FormData, SessionDep
 from app.core.errors import DomainError
-from app.core.forms import FormInvalid, errors_from, form_id, parse_form
+from app.core.forms import FormInvalid, errors_from, form_id, parse_form, query_values
 from app.core.i18n import get_locale
 from app.core.notices import with_notice
 from app.core.templating import render
@@ -27,7 +27,7 @@ AdminUser = Annotated[User, Depends(ADMIN)]
 
 
 def _filters(request: Request) -> tuple[report.ReportFilters, dict[str, str], dict[str, str]]:
-    values = {key: value for key, value in request.query_params.items() if key != "lang"}
+    values = query_values(request)
     try:
         return parse_form(report.ReportFilters, values), values, {}
     except FormInvalid as invalid:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from app.accounts.models import User
-from app.core.forms import DbId
+from app.core.forms import ChoiceId
 from app.core.i18n import _, local_date, pick
 from app.core.spreadsheets import csv_lines, spreadsheet_safe
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion, LessonText, Section
@@ -28,7 +28,7 @@ CSV_BATCH = 200
 class ReportFilters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    organisation: DbId | None = None
+    organisation: ChoiceId = None
     sort: SortKey = "name"
     order: Literal["asc", "desc"] = "asc"
 

@@ -83,6 +83,7 @@ def verify_form(request: Request, session: SessionDep, _user: OptionalUser) -> R
             {
                 "certificate": None,
                 "typed": typed,
+                "asked": False,
                 "errors": {"code": _("A code has 16 letters and digits, like K7Q2-M9XD-4HBT-Z3PN.")},
             },
             status_code=422,

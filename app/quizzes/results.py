@@ -11,12 +11,11 @@ from urllib.parse import urlencode
 
 from babel.numbers import format_percent
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Row, Select, and_, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Organisation, User
-from app.core.forms import DbId
+from app.core.forms import ChoiceId
 from app.core.i18n import _, get_locale
 from app.core.spreadsheets import csv_lines, spreadsheet_safe
 from app.courses.models import Course
@@ -67,7 +66,7 @@ class ResultsFilters(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    organisation: DbId | None = None
+    organisation: ChoiceId = None
     state: StateFilter | None = None
     page: int = Field(default=1, ge=1, le=100_000)
 
@@ -75,16 +74,6 @@ class ResultsFilters(BaseModel):
     @classmethod
     def _any_state_when_blank(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("organisation", mode="before")
-    @classmethod
-    def _any_organisation_when_blank(cls, value: object) -> object:
-        if not isinstance(value, str) or not value.strip():
-            return None if isinstance(value, str) else value
-        # A select's value: anything but an id is a tampered address, not a typing mistake.
-        if not (value.isascii() and value.isdigit()):
-            raise PydanticCustomError("klasteris_choice", _("Choose one of the options."))
-        return value
 
     @field_validator("page", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from app.accounts.models import User
 from app.core.access import TRAINER
 from app.core.deps import ReadingSessionDep, SessionDep
 from app.core.errors import Unprocessable
-from app.core.forms import FormInvalid, parse_form
+from app.core.forms import FormInvalid, parse_form, query_values
 from app.core.i18n import _, get_locale
 from app.core.templating import render
 from app.quizzes import results, statistics_report
@@ -24,13 +24,9 @@ router = APIRouter()
 TrainerUser = Annotated[User, Depends(TRAINER)]
 
 
-def _query(request: Request) -> dict[str, str]:
-    return {key: value for key, value in request.query_params.items() if key != "lang"}
-
-
 @router.get("/courses/{code}/quiz/results", name="quiz_results")
 def results_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
-    values = _query(request)
+    values = query_values(request)
     try:
         filters, errors = parse_form(results.ResultsFilters, values), {}
     except FormInvalid as invalid:
@@ -56,7 +52,7 @@ def results_page(request: Request, code: str, session: SessionDep, user: Trainer
 @router.get("/courses/{code}/quiz/results.csv", name="quiz_results_csv")
 def results_csv(request: Request, code: str, session: ReadingSessionDep, user: TrainerUser) -> Response:
     try:
-        filters = parse_form(results.ResultsFilters, _query(request))
+        filters = parse_form(results.ResultsFilters, query_values(request))
     except FormInvalid as invalid:
         results.taught_quiz(session, code=code, user=user)  # other courses stay hidden behind a 404
         raise Unprocessable(_("The filters are not valid. Choose them again on the results page.")) from invalid
@@ -70,7 +66,7 @@ def results_csv(request: Request, code: str, session: ReadingSessionDep, user: T
 
 @router.get("/courses/{code}/quiz/statistics", name="quiz_statistics")
 def statistics_page(request: Request, code: str, session: SessionDep, user: TrainerUser) -> Response:
-    values = _query(request)
+    values = query_values(request)
     try:
         filters, errors = parse_form(statistics_report.StatisticsFilters, values), {}
     except FormInvalid as invalid:
