@@ -49,8 +49,9 @@ run: install catalogs
 	@echo ""
 	$(BIN)/uvicorn app.main:app_factory --factory --host 127.0.0.1 --port 8000
 
+# Tests run in one worker process per CPU core (pytest-xdist); each worker has its own database.
 test: install-dev catalogs axe lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check app tests bench migrations

@@ -17,7 +17,7 @@ from app.core.access import Role
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, DomainError, TooManyRequests, Unprocessable
-from app.core.i18n import _, get_locale, using_locale
+from app.core.i18n import _, collation_key, get_locale, using_locale
 from app.core.mail import send_mail
 from app.core.security import hash_password, new_token, password_needs_rehash, token_digest, verify_password
 
@@ -53,7 +53,7 @@ def seed_partner_organisations(session: Session) -> int:
 def list_organisations(session: Session) -> list[Organisation]:
     organisations = list(session.scalars(select(Organisation)))
     locale = get_locale()
-    return sorted(organisations, key=lambda org: org.name(locale).casefold())
+    return sorted(organisations, key=lambda org: collation_key(org.name(locale), locale))
 
 
 # --- registration and profile --------------------------------------------------------------

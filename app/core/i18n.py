@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import cache
@@ -113,6 +114,35 @@ def local_date(moment: dt.datetime | None = None) -> dt.date:
     """The calendar day in Lithuania of a UTC moment (now when none is given): what certificates print."""
     zone = ZoneInfo(DISPLAY_TIMEZONE)
     return (moment.astimezone(zone) if moment is not None else dt.datetime.now(zone)).date()
+
+
+# Alphabetical order per language: Lithuanian puts ą after a, č after c, y right after į, ž last;
+# Norwegian puts æ, ø, å after z. English needs no table.
+_ALPHABETS = {
+    "lt": "aąbcčdeęėfghiįyjklmnopqrsštuųūvwxzž",
+    "nb": "abcdefghijklmnopqrstuvwxyzæøå",
+    "en": "abcdefghijklmnopqrstuvwxyz",
+}
+
+
+def collation_key(text: str, locale: str | None = None) -> tuple[tuple[int, ...], str]:
+    """A sort key ordering names and titles as readers of the locale expect (a small stand-in for ICU).
+
+    Letters compare by their place in the language's alphabet; spaces and punctuation come before letters;
+    a letter the alphabet lacks (é in Lithuanian) counts as its base letter, and only breaks ties.
+    """
+    alphabet = _ALPHABETS.get(locale or get_locale(), _ALPHABETS["en"])
+    folded = unicodedata.normalize("NFC", text).casefold()
+    primary = []
+    for char in folded:
+        if char in alphabet:
+            primary.append(alphabet.index(char) + 1)
+        elif char.isalpha():
+            base = unicodedata.normalize("NFD", char)[0]
+            primary.append(alphabet.index(base) + 1 if base in alphabet else len(alphabet) + 1)
+        else:
+            primary.append(0)
+    return tuple(primary), folded
 
 
 def format_day(moment: dt.datetime | None) -> str:

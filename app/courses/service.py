@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.core.access import Role
 from app.core.errors import Conflict, NotFound
 from app.core.events import LearnerProgressChanged, publish
-from app.core.i18n import _, pick
+from app.core.i18n import _, collation_key, pick
 from app.courses.models import (
     Competency,
     CompetencyArea,
@@ -164,7 +164,7 @@ def competency_model(session: Session) -> CompetencyModel:
 
 def glossary(session: Session, *, locale: str) -> list[GlossaryTerm]:
     terms = session.scalars(select(GlossaryTerm).where(GlossaryTerm.archived_at.is_(None)))
-    return sorted(terms, key=lambda term: str(pick(term.term, locale)).casefold())
+    return sorted(terms, key=lambda term: collation_key(str(pick(term.term, locale)), locale))
 
 
 def programme_codes(session: Session) -> list[tuple[str, dict[str, str]]]:

@@ -19,7 +19,7 @@ from app.core.i18n import _, local_date, pick
 from app.courses.models import Competency, CompetencyLevel, Course
 from app.progress.competencies import attained_levels
 from app.progress.documents import CertificateCompetency, CertificateDocument, certificate_pdf
-from app.progress.models import Certificate, CourseCompletion
+from app.progress.models import Certificate, CertificateDetails, CourseCompletion
 from app.quizzes.models import Quiz, QuizGrade
 
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper is not misread.
@@ -78,7 +78,7 @@ def issue_certificate(session: Session, completion: CourseCompletion) -> Certifi
     return certificate
 
 
-def _frozen_details(session: Session, course: Course, user_id: int) -> dict[str, Any]:
+def _frozen_details(session: Session, course: Course, user_id: int) -> CertificateDetails:
     """What the certificate says, copied now so later content edits never change an issued certificate."""
     grade = session.scalar(
         select(QuizGrade.grade)
@@ -112,17 +112,17 @@ def certificate_document(certificate: Certificate, *, base_url: str) -> Certific
         locale=locale,
         holder_name=certificate.holder_name,
         course_code=str(details["course_code"]),
-        course_title=str(pick(details["course"], locale)),  # type: ignore[arg-type]
-        programme_title=str(pick(details["programme"], locale)),  # type: ignore[arg-type]
-        issuer=str(pick(details["issuer"], locale)) if details.get("issuer") else "",  # type: ignore[arg-type]
-        hours=int(details["hours"]),  # type: ignore[call-overload]
+        course_title=str(pick(details["course"], locale)),
+        programme_title=str(pick(details["programme"], locale)),
+        issuer=str(pick(details["issuer"], locale)) if details["issuer"] else "",
+        hours=details["hours"],
         competencies=[
             CertificateCompetency(
                 code=item["code"],
                 title=str(pick(item["title"], locale)),
                 level_title=str(pick(item["level_title"], locale)),
             )
-            for item in details["competencies"]  # type: ignore[attr-defined]
+            for item in details["competencies"]
         ],
         completed_on=local_date(certificate.completed_at),
         code=certificate.code,
@@ -174,8 +174,8 @@ def open_badge_credential(certificate: Certificate, *, base_url: str) -> dict[st
     """The certificate as an Open Badges 3.0 credential document (unsigned: the verify page is the proof)."""
     details, locale = certificate.details, certificate.locale
     base = base_url.rstrip("/")
-    issuer = str(pick(details["issuer"], locale)) if details.get("issuer") else "Klasteris"  # type: ignore[arg-type]
-    course_title = str(pick(details["course"], locale))  # type: ignore[arg-type]
+    issuer = str(pick(details["issuer"], locale)) if details["issuer"] else "Klasteris"
+    course_title = str(pick(details["course"], locale))
     credential: dict[str, Any] = {
         "@context": [
             "https://www.w3.org/ns/credentials/v2",
@@ -202,7 +202,7 @@ def open_badge_credential(certificate: Certificate, *, base_url: str) -> dict[st
                         "targetName": str(pick(item["title"], locale)),
                         "targetUrl": f"{base}/competencies#competency-{item['code']}",
                     }
-                    for item in details["competencies"]  # type: ignore[attr-defined]
+                    for item in details["competencies"]
                 ],
             },
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,14 +20,17 @@ from app.quizzes.models import Quiz, QuizGrade
 MAX_LEVEL = 3
 
 
-def attained_levels(targets: Iterable[Mapping[str, object]], quiz_grade: float | None) -> dict[str, int]:
-    """Highest level per competency code a completed course gives: a target with `min_grade` needs that grade."""
+def attained_levels(targets: Iterable[Mapping[str, Any]], quiz_grade: float | None) -> dict[str, int]:
+    """Highest level per competency code a completed course gives: a target with `min_grade` needs that grade.
+
+    `targets` are course.yaml's competency entries as stored on the course: {"code", "level", "min_grade"}.
+    """
     levels: dict[str, int] = {}
     for target in targets:
         min_grade = target.get("min_grade")
-        if min_grade is not None and (quiz_grade is None or quiz_grade < float(min_grade) - 1e-9):  # type: ignore[arg-type]
+        if min_grade is not None and (quiz_grade is None or quiz_grade < float(min_grade) - 1e-9):
             continue
-        code, level = str(target["code"]), int(target["level"])  # type: ignore[call-overload]
+        code, level = str(target["code"]), int(target["level"])
         levels[code] = max(level, levels.get(code, 0))
     return levels
 

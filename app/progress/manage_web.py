@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core.access import ADMIN, TRAINER
@@ -17,6 +19,7 @@ from app.core.notices import with_notice
 from app.core.templating import render
 from app.progress import certificates, report, rules
 from app.progress.completion import Criteria
+from app.progress.models import Certificate
 from app.progress.schemas import CriteriaForm, RevokeForm
 from app.progress.wiring import certify
 
@@ -67,8 +70,13 @@ def progress_report_csv(request: Request, code: str, session: SessionDep, user: 
 
 
 def _criteria_page(
-    request: Request, session, code: str, values: dict[str, object], errors: dict[str, str], status: int = 200
-):  # type: ignore[no-untyped-def]
+    request: Request,
+    session: Session,
+    code: str,
+    values: Mapping[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
     page = rules.criteria_page(session, code=code)
     return render(
         request, "progress/criteria.html", {"page": page, "values": values, "errors": errors}, status_code=status
@@ -118,7 +126,9 @@ def certificates_page(request: Request, session: SessionDep, _user: AdminUser) -
     )
 
 
-def _revoke_page(request: Request, certificate, values: dict[str, str], errors: dict[str, str], status: int = 200):  # type: ignore[no-untyped-def]
+def _revoke_page(
+    request: Request, certificate: Certificate, values: Mapping[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
     return render(
         request,
         "progress/revoke.html",

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TypedDict
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from app.core.db import Base, IdMixin, UTCDateTime, utcnow
+
+
+class CertifiedCompetency(TypedDict):
+    code: str
+    title: dict[str, str]
+    level: int
+    level_title: dict[str, str]
+
+
+class CertificateDetails(TypedDict):
+    """What a certificate says besides its holder, frozen at issue (translations keyed by locale)."""
+
+    course_code: str
+    course: dict[str, str]
+    programme: dict[str, str]
+    issuer: dict[str, str]  # empty when the programme names no issuer
+    hours: int
+    competencies: list[CertifiedCompetency]
 
 
 class CompletionState(StrEnum):
@@ -61,9 +80,7 @@ class Certificate(IdMixin, Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
     locale: Mapped[str] = mapped_column(String(5))
     holder_name: Mapped[str] = mapped_column(String(200))
-    # {"course": {lt, en}, "programme": {lt, en}, "issuer": {lt, en}, "hours": int,
-    #  "competencies": [{"code", "title": {lt, en}, "level", "level_title": {lt, en}}]}
-    details: Mapped[dict[str, object]] = mapped_column(JSON)
+    details: Mapped[CertificateDetails] = mapped_column(JSON)
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

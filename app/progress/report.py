@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, load_only
 
 from app.accounts.models import User
 from app.core.forms import ChoiceId
-from app.core.i18n import _, local_date, pick
+from app.core.i18n import _, collation_key, local_date, pick
 from app.core.spreadsheets import csv_lines, spreadsheet_safe
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion, LessonText, Section
 from app.courses.service import taught_course
@@ -99,15 +99,19 @@ _STATE_ORDER = {
 }
 
 
-def _sort_key(key: SortKey, locale: str):  # type: ignore[no-untyped-def]
+def _sort_key(key: SortKey, locale: str) -> Callable[[LearnerProgressRow], tuple[Any, ...]]:
     never = dt.datetime.max.replace(tzinfo=dt.UTC)
-    keys = {
-        "name": lambda row: (row.user.full_name.casefold(),),
-        "organisation": lambda row: (row.organisation.casefold(), row.user.full_name.casefold()),
-        "progress": lambda row: (row.percent, row.user.full_name.casefold()),
-        "grade": lambda row: (row.quiz_grade is not None, row.quiz_grade or 0.0, row.user.full_name.casefold()),
-        "state": lambda row: (_STATE_ORDER[row.state], row.user.full_name.casefold()),
-        "completed": lambda row: (row.completed_at or never, row.user.full_name.casefold()),
+
+    def name(row: LearnerProgressRow) -> tuple[Any, ...]:
+        return collation_key(row.user.full_name, locale)
+
+    keys: dict[str, Callable[[LearnerProgressRow], tuple[Any, ...]]] = {
+        "name": lambda row: (name(row),),
+        "organisation": lambda row: (collation_key(row.organisation, locale), name(row)),
+        "progress": lambda row: (row.percent, name(row)),
+        "grade": lambda row: (row.quiz_grade is not None, row.quiz_grade or 0.0, name(row)),
+        "state": lambda row: (_STATE_ORDER[row.state], name(row)),
+        "completed": lambda row: (row.completed_at or never, name(row)),
     }
     return keys[key]
 
@@ -140,7 +144,7 @@ def progress_report(session: Session, *, code: str, user: User, filters: ReportF
     )
     organisations = sorted(
         {(u.organisation.id, u.organisation.name(locale)) for u in learners if u.organisation is not None},
-        key=lambda item: item[1].casefold(),
+        key=lambda item: collation_key(item[1], locale),
     )
     if filters.organisation is not None:
         learners = [learner for learner in learners if learner.organisation_id == filters.organisation]
