@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     var_dir: Path = Path("var")
     upload_dir: Path | None = None
+    upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    # Where uploaded files are kept: a local (or network-mounted) folder, or an S3-compatible bucket.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # empty for AWS itself; set for MinIO, Ceph, other providers
+    s3_region: str = "eu-north-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
     content_dir: Path = Path("content")
     default_locale: str = "lt"
     locales: Annotated[tuple[str, ...], NoDecode] = SUPPORTED_LOCALES
@@ -72,6 +80,10 @@ class Settings(BaseSettings):
                 )
             if not self.base_url.startswith("https://"):
                 raise ValueError("KLASTERIS_BASE_URL must use https:// in production")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("KLASTERIS_S3_BUCKET must be set when KLASTERIS_STORAGE_BACKEND is s3")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError("set both KLASTERIS_S3_ACCESS_KEY_ID and KLASTERIS_S3_SECRET_ACCESS_KEY, or neither")
         return self
 
     @property

@@ -1,0 +1,1 @@
+"""Toolkits: methodological materials trainers upload and learners download, and the file storage behind them."""
