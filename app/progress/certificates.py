@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 from app.accounts.models import User
+from app.core.config import SUPPORTED_LOCALES
 from app.core.db import utcnow
 from app.core.errors import NotFound
 from app.core.i18n import _, local_date, pick
@@ -25,7 +25,6 @@ from app.quizzes.models import Quiz, QuizGrade
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper is not misread.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16  # 80 random bits
-CERTIFICATE_LOCALES = ("lt", "en", "nb")
 ADMIN_PAGE_SIZE = 50
 
 
@@ -60,7 +59,7 @@ def issue_certificate(session: Session, completion: CourseCompletion) -> Certifi
         code=new_code(),
         user_id=user.id,
         course_id=course.id,
-        locale=user.locale if user.locale in CERTIFICATE_LOCALES else "lt",
+        locale=user.locale if user.locale in SUPPORTED_LOCALES else "lt",
         holder_name=user.full_name,
         details=_frozen_details(session, course, user.id),
         completed_at=completion.completed_at,
@@ -256,8 +255,7 @@ def revoke_target(session: Session, *, code: str) -> Certificate:
     return certificate
 
 
-def revoke_certificate(session: Session, *, code: str, reason: str, by: User) -> Certificate:
-    certificate = revoke_target(session, code=code)
+def revoke_certificate(session: Session, *, certificate: Certificate, reason: str, by: User) -> Certificate:
     if certificate.revoked_at is not None:
         return certificate  # revoking twice keeps the first reason and date
     certificate.revoked_at = utcnow()
@@ -265,7 +263,3 @@ def revoke_certificate(session: Session, *, code: str, reason: str, by: User) ->
     certificate.revoked_by_id = by.id
     session.flush()
     return certificate
-
-
-def completed_on(certificate: Certificate) -> dt.date:
-    return local_date(certificate.completed_at)

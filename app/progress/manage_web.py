@@ -150,5 +150,5 @@ def revoke(request: Request, certificate_code: str, session: SessionDep, user: A
         data = parse_form(RevokeForm, form)
     except FormInvalid as invalid:
         return _revoke_page(request, certificate, form, invalid.errors, status=422)
-    certificates.revoke_certificate(session, code=certificate.code, reason=data.reason, by=user)
+    certificates.revoke_certificate(session, certificate=certificate, reason=data.reason, by=user)
     return RedirectResponse(with_notice(f"/verify/{certificate.code}", "certificate-revoked"), status_code=303)

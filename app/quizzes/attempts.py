@@ -393,8 +393,11 @@ def finish_attempt(session: Session, *, attempt: QuizAttempt, quiz: Quiz, automa
     return True
 
 
-def update_quiz_grade(session: Session, *, quiz: Quiz, user_id: int) -> QuizGrade:
-    """Recompute a learner's quiz grade from their finished attempts by the quiz's grading method."""
+def update_quiz_grade(session: Session, *, quiz: Quiz, user_id: int, announce: bool = True) -> QuizGrade:
+    """Recompute a learner's quiz grade from their finished attempts by the quiz's grading method.
+
+    `announce=False` when the caller announces a change for the whole course afterwards anyway.
+    """
     attempts = list(
         session.execute(
             select(QuizAttempt.grade)
@@ -422,7 +425,8 @@ def update_quiz_grade(session: Session, *, quiz: Quiz, user_id: int) -> QuizGrad
     elif record.passed_at is None:
         record.passed_at = record.updated_at
     session.flush()
-    publish(session, LearnerProgressChanged(user_id=user_id, course_id=quiz.course_id))
+    if announce:
+        publish(session, LearnerProgressChanged(user_id=user_id, course_id=quiz.course_id))
     return record
 
 
@@ -431,8 +435,8 @@ def apply_changed_rules(session: Session, *, quiz: Quiz, grades_affected: bool) 
     if grades_affected:
         learners = session.scalars(select(QuizGrade.user_id).where(QuizGrade.quiz_id == quiz.id)).all()
         for user_id in learners:
-            update_quiz_grade(session, quiz=quiz, user_id=user_id)
-    publish(session, CourseRulesChanged(course_id=quiz.course_id))
+            update_quiz_grade(session, quiz=quiz, user_id=user_id, announce=False)
+    publish(session, CourseRulesChanged(course_id=quiz.course_id))  # one recompute for everyone
 
 
 def close_overdue_attempts(session: Session, *, now: dt.datetime | None = None) -> int:
