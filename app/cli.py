@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from alembic import command
@@ -18,6 +18,9 @@ from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import DomainError
 from app.courses.content import ContentBundle, ContentError
+
+if TYPE_CHECKING:
+    from app.toolkits.content_import import ToolkitSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,6 +97,7 @@ content_cli = typer.Typer(help="Course content files: validate and import.", no_
 courses_cli = typer.Typer(help="Course administration.", no_args_is_help=True)
 quizzes_cli = typer.Typer(help="Quiz attempts.", no_args_is_help=True)
 progress_cli = typer.Typer(help="Course completion and certificates.", no_args_is_help=True)
+toolkits_cli = typer.Typer(help="Methodological toolkits and their files.", no_args_is_help=True)
 questions_cli = typer.Typer(
     help="A course's question bank: import and export GIFT or Moodle XML.", no_args_is_help=True
 )
@@ -102,6 +106,7 @@ cli.add_typer(courses_cli, name="courses")
 cli.add_typer(questions_cli, name="questions")
 cli.add_typer(quizzes_cli, name="quizzes")
 cli.add_typer(progress_cli, name="progress")
+cli.add_typer(toolkits_cli, name="toolkits")
 
 
 def _report_invalid(errors: list[ContentError]) -> NoReturn:
@@ -131,14 +136,26 @@ def _load_content_or_exit(settings: Settings) -> ContentBundle:
     return bundle
 
 
+def _load_toolkits_or_exit(settings: Settings, bundle: ContentBundle) -> list[ToolkitSource]:
+    from app.toolkits.content_import import load_toolkit_sources
+
+    errors: list[ContentError] = []
+    sources = load_toolkit_sources(bundle, settings.content_dir, errors)
+    if errors:
+        _report_invalid(errors)
+    return sources
+
+
 @content_cli.command("check")
 def content_check() -> None:
     """Validate every content file without writing anything."""
-    bundle = _load_content_or_exit(Settings())
+    settings = Settings()
+    bundle = _load_content_or_exit(settings)
+    toolkits = _load_toolkits_or_exit(settings, bundle)
     lessons = sum(len(course.lessons) for course in bundle.courses)
     console.print(
         f"[green]Content is valid:[/green] {len(bundle.programmes.programmes)} programmes, "
-        f"{len(bundle.courses)} courses, {lessons} lessons."
+        f"{len(bundle.courses)} courses, {lessons} lessons, {len(toolkits)} toolkit files."
     )
     from app.quizzes.content_sync import check_quiz_file, quiz_files
 
@@ -161,13 +178,25 @@ def content_sync() -> None:
     from app.progress.rules import sync_criteria_and_recompute
     from app.progress.wiring import certify
     from app.quizzes.content_sync import sync_course_quizzes
+    from app.toolkits.backends import make_storage
+    from app.toolkits.content_import import sync_toolkits
 
     settings = Settings()
     bundle = _load_content_or_exit(settings)
+    toolkit_sources = _load_toolkits_or_exit(settings, bundle)
     with Progress(console=console, transient=True) as progress, database_session(settings) as session:
         task = progress.add_task("Importing courses", total=len(bundle.courses))
         summary = sync_content(session, bundle, progress=lambda _code: progress.advance(task))
         quizzes = sync_course_quizzes(session, bundle)
+        progress.update(task, description="Importing toolkit files", completed=0, total=len(toolkit_sources))
+        toolkits = sync_toolkits(
+            session,
+            storage=make_storage(settings),
+            sources=toolkit_sources,
+            max_bytes=settings.upload_max_bytes,
+            advance=lambda _path: progress.advance(task),
+        )
+        progress.update(task, total=len(bundle.courses))
         progress.update(task, description="Updating completion", completed=0)
         criteria_changed, completion = sync_criteria_and_recompute(
             session, on_completed=certify, advance=lambda _code: progress.advance(task)
@@ -179,6 +208,11 @@ def content_sync() -> None:
     console.print(
         f"Quiz questions: {quizzes.created} created, {quizzes.new_versions} changed (new version), "
         f"{quizzes.archived} archived."
+    )
+    console.print(
+        f"Toolkits: {toolkits.created} created, {toolkits.new_versions} new version(s), "
+        f"{toolkits.descriptions_updated} description(s) updated, {toolkits.unchanged} unchanged, "
+        f"{toolkits.skipped_deleted} deleted in the app and left alone."
     )
     console.print(
         f"Completion: criteria of {criteria_changed} course(s) applied from the files; "
@@ -347,8 +381,43 @@ def progress_recompute(
     )
 
 
+@toolkits_cli.command("purge")
+def toolkits_purge(
+    older_than: Annotated[str, typer.Option(help="Age of the deletion, in days: 30d (or 30).")] = "30d",
+) -> None:
+    """Remove for good the files and records of toolkits deleted longer ago than --older-than."""
+    import datetime as dt
+
+    from rich.progress import Progress
+
+    from app.core.db import utcnow
+    from app.toolkits.backends import make_storage
+    from app.toolkits.service import deleted_before, purge_toolkit
+
+    days_text = older_than.strip().lower().removesuffix("d")
+    if not days_text.isdigit():
+        console.print("[red]--older-than takes a number of days, such as 30d.[/red]")
+        raise typer.Exit(code=2)
+    settings = Settings()
+    storage = make_storage(settings)
+    cutoff = utcnow() - dt.timedelta(days=int(days_text))
+    with database_session(settings) as session:
+        toolkit_ids = deleted_before(session, moment=cutoff)
+    files = 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Purging deleted toolkits", total=len(toolkit_ids))
+        for toolkit_id in toolkit_ids:
+            # One transaction per toolkit: an interruption leaves the rest for the next run.
+            with database_session(settings) as session:
+                files += purge_toolkit(session, storage=storage, toolkit_id=toolkit_id)
+            progress.advance(task)
+    console.print(f"Purged {len(toolkit_ids)} toolkit(s) deleted before {cutoff:%Y-%m-%d}: {files} file(s) removed.")
+
+
 def main() -> None:
     from app.progress.wiring import connect
+    from app.toolkits import wiring as toolkits_wiring
 
     connect()  # lesson ticks and quiz grades made by commands move completion too
+    toolkits_wiring.connect()
     cli()

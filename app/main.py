@@ -37,6 +37,11 @@ from app.quizzes.manage_web import router as quiz_manage_router
 from app.quizzes.results_web import router as quiz_results_router
 from app.quizzes.web import router as quizzes_router
 from app.site.web import router as site_router
+from app.toolkits import wiring as toolkits_wiring
+from app.toolkits.backends import make_storage
+from app.toolkits.manage_web import STREAMED_UPLOAD_PATHS
+from app.toolkits.manage_web import router as toolkit_manage_router
+from app.toolkits.web import router as toolkits_router
 
 logger = logging.getLogger("klasteris")
 
@@ -93,6 +98,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings) -> FastAPI:
     progress_wiring.connect()  # completion follows lesson ticks and quiz grades from here on
+    toolkits_wiring.connect()  # the course page lists the course's toolkits
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = None
     app.state.templates = make_templates()
     app.state.principal_loader = accounts_service.principal_from_request
+    app.state.storage = make_storage(settings)
 
     app.include_router(site_router)
     app.include_router(accounts_router)
@@ -124,6 +131,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(quiz_results_router)
     app.include_router(progress_router)
     app.include_router(progress_manage_router)
+    app.include_router(toolkits_router)
+    app.include_router(toolkit_manage_router)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", static, name="static")
     app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]
@@ -131,7 +140,7 @@ def create_app(settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     # Outermost last: security headers wrap every response, including the 413 refusal.
     app.add_middleware(RequestContextMiddleware, settings=settings)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_REQUEST_BYTES, streamed_uploads=STREAMED_UPLOAD_PATHS)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     return app
 

@@ -27,6 +27,7 @@ from app.quizzes.models import (
     QuizGrade,
     QuizSlot,
 )
+from app.toolkits.models import Toolkit, ToolkitVersion
 
 __all__ = [
     "AttemptQuestion",
@@ -56,6 +57,8 @@ __all__ = [
     "QuizSlot",
     "SearchTerm",
     "Section",
+    "Toolkit",
+    "ToolkitVersion",
     "User",
     "UserRole",
     "UserSession",

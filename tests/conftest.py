@@ -27,6 +27,7 @@ from app.main import create_app
 from app.progress.rules import sync_criteria_and_recompute
 from app.progress.wiring import certify, connect
 from app.quizzes.content_sync import sync_course_quizzes
+from app.toolkits import wiring as toolkits_wiring
 from tests.factories import seed_organisations
 
 TEST_DATABASE_URL = os.environ.get("KLASTERIS_TEST_DATABASE_URL")
@@ -49,6 +50,7 @@ def reset_postgres_schema(engine: Engine) -> None:
 def progress_follows_events() -> None:
     """As in the app and the CLI: lesson ticks and quiz grades move course completion (tests without an app too)."""
     connect()
+    toolkits_wiring.connect()
 
 
 @pytest.fixture(scope="session")

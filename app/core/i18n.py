@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from babel.support import LazyProxy, NullTranslations, Translations
+from babel.units import format_unit
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -152,6 +153,17 @@ def format_day(moment: dt.datetime | None) -> str:
 
 def format_number(value: float | int) -> str:
     return format_decimal(value, locale=get_locale())
+
+
+_SIZE_UNITS = (("digital-gigabyte", 1024**3), ("digital-megabyte", 1024**2), ("digital-kilobyte", 1024))
+
+
+def format_file_size(size: int) -> str:
+    """A file size in the largest unit that fits ("2,5 MB" in Lithuanian), counted in powers of 1024."""
+    for unit, factor in _SIZE_UNITS:
+        if size >= factor:
+            return format_unit(round(size / factor, 1), unit, length="short", locale=get_locale())
+    return format_unit(size, "digital-byte", length="short", locale=get_locale())
 
 
 def format_share(value: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
@@ -135,13 +136,19 @@ class SecurityHeadersMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses request bodies above a limit while they stream in, declared length or not."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, streamed_uploads: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefixes = exempt_prefixes
+        # Multipart bodies to these paths are read as streams by routes that enforce their own limits.
+        self.streamed_uploads = streamed_uploads
+
+    def _streamed_upload(self, scope: Scope) -> bool:
+        if self.streamed_uploads is None or not self.streamed_uploads.fullmatch(scope["path"]):
+            return False
+        return (_header(scope, b"content-type") or "").startswith("multipart/form-data")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
+        if scope["type"] != "http" or self._streamed_upload(scope):
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")

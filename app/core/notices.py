@@ -28,6 +28,11 @@ def _notices() -> dict[str, str]:
         "question-restored": _("The question is back in the bank."),
         "criteria-saved": _("The completion criteria have been saved and learners' progress updated."),
         "certificate-revoked": _("The certificate has been revoked."),
+        "toolkit-uploaded": _("The toolkit has been uploaded."),
+        "toolkit-version-added": _("The new version has been uploaded and is now the one shown to everyone."),
+        "toolkit-saved": _("The toolkit's description has been saved."),
+        "toolkit-deleted": _("The toolkit has been deleted. An administrator can restore it within 30 days."),
+        "toolkit-restored": _("The toolkit has been restored."),
     }
 
 

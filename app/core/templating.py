@@ -55,6 +55,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["day"] = i18n.format_day
     env.filters["number"] = i18n.format_number
     env.filters["share"] = i18n.format_share
+    env.filters["filesize"] = i18n.format_file_size
     env.filters["pick"] = i18n.pick
     env.globals["language_name"] = i18n.language_name
     env.globals["url_with_lang"] = url_with_lang

@@ -86,7 +86,7 @@ def _node_line(node: yaml.Node | None, location: tuple[int | str, ...]) -> int |
     return current.start_mark.line + 1 if current is not None else None
 
 
-def _parse_yaml(
+def parse_yaml(
     text: str, relative: str, model: type[ModelT], errors: list[ContentError], line_offset: int = 0
 ) -> ModelT | None:
     try:
@@ -141,7 +141,7 @@ def _load_front_matter_file(path: Path, root: Path, errors: list[ContentError]) 
         errors.append(ContentError(relative, "line 1", "the file starts with YAML front matter between '---' lines"))
         return None
     front_text, body, body_line = parts
-    front = _parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
+    front = parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
     if front is None:
         return None
     if not body.strip():
@@ -177,7 +177,7 @@ def _load_lessons(folder: Path, root: Path, errors: list[ContentError]) -> dict[
             )
             continue
         front_text, body, body_line = parts
-        front = _parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
+        front = parse_yaml(front_text, relative, LessonFrontMatter, errors, line_offset=1)
         if front is None:
             continue
         if not body.strip():
@@ -214,7 +214,7 @@ def _load_course(
 ) -> CourseSource | None:
     course_file = folder / "course.yaml"
     relative = str(course_file.relative_to(root))
-    definition = _parse_yaml(course_file.read_text(encoding="utf-8"), relative, CourseFile, errors)
+    definition = parse_yaml(course_file.read_text(encoding="utf-8"), relative, CourseFile, errors)
     lessons = _load_lessons(folder, root, errors)
     if definition is None:
         return None
@@ -257,7 +257,7 @@ def _load_competency_model(root: Path, errors: list[ContentError]) -> Competency
     path = root / "competencies.yaml"
     if not path.is_file():
         return None
-    model = _parse_yaml(path.read_text(encoding="utf-8"), "competencies.yaml", CompetencyModelFile, errors)
+    model = parse_yaml(path.read_text(encoding="utf-8"), "competencies.yaml", CompetencyModelFile, errors)
     if model is None:
         return None
     codes = [competency.code for area in model.areas for competency in area.competencies]
@@ -282,7 +282,7 @@ def _load_glossary(root: Path, errors: list[ContentError]) -> GlossaryFile | Non
     path = root / "glossary.yaml"
     if not path.is_file():
         return None
-    glossary = _parse_yaml(path.read_text(encoding="utf-8"), "glossary.yaml", GlossaryFile, errors)
+    glossary = parse_yaml(path.read_text(encoding="utf-8"), "glossary.yaml", GlossaryFile, errors)
     if glossary is not None:
         slugs = [entry.slug for entry in glossary.terms]
         for slug in sorted({slug for slug in slugs if slugs.count(slug) > 1}):
@@ -296,7 +296,7 @@ def load_content(root: Path) -> ContentBundle:
     programmes_path = root / "programmes.yaml"
     if not programmes_path.is_file():
         raise ContentInvalid([ContentError("programmes.yaml", "", "file is missing")])
-    programmes = _parse_yaml(programmes_path.read_text(encoding="utf-8"), "programmes.yaml", ProgrammesFile, errors)
+    programmes = parse_yaml(programmes_path.read_text(encoding="utf-8"), "programmes.yaml", ProgrammesFile, errors)
     programme_codes = {entry.code for entry in programmes.programmes} if programmes else set()
     programme_folders = {entry.code: entry.slug for entry in programmes.programmes} if programmes else {}
     competency_model = _load_competency_model(root, errors)

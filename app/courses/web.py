@@ -16,6 +16,7 @@ from app.core.i18n import _, get_locale, pick
 from app.core.templating import render
 from app.courses import service
 from app.courses.content import IMAGE_SUFFIXES
+from app.courses.panels import course_panels
 
 router = APIRouter()
 
@@ -49,7 +50,15 @@ def glossary_page(request: Request, session: SessionDep, _user: OptionalUser) ->
 @router.get("/courses/{code}", name="course")
 def course_page(request: Request, code: str, session: SessionDep, user: OptionalUser) -> Response:
     outline = service.course_outline(session, code=code, user=user)
-    return render(request, "courses/course.html", {"outline": outline, "resume_id": service.next_lesson_id(outline)})
+    return render(
+        request,
+        "courses/course.html",
+        {
+            "outline": outline,
+            "resume_id": service.next_lesson_id(outline),
+            "panels": course_panels(session, course=outline.course, user=user),
+        },
+    )
 
 
 @router.post("/courses/{code}/enrol", name="course_enrol")

@@ -16,6 +16,7 @@ from app.core.errors import DomainError
 from app.core.forms import FormInvalid, errors_from, form_id, parse_form, query_values
 from app.core.i18n import get_locale
 from app.core.notices import with_notice
+from app.core.responses import attachment_disposition
 from app.core.templating import render
 from app.progress import certificates, report, rules
 from app.progress.completion import Criteria
@@ -62,7 +63,7 @@ def progress_report_csv(request: Request, code: str, session: SessionDep, user: 
     return StreamingResponse(
         report.report_csv(view),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{view.course.code}-progress.csv"'},
+        headers={"content-disposition": attachment_disposition(f"{view.course.code}-progress.csv")},
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -12,6 +11,7 @@ from app.accounts.models import User
 from app.core.access import PUBLIC, SIGNED_IN, Role
 from app.core.deps import SessionDep, SettingsDep
 from app.core.i18n import _, get_locale, local_date
+from app.core.responses import attachment_disposition
 from app.core.templating import render
 from app.progress import certificates, dashboard, report
 from app.progress.competencies import competency_profile, profile_document
@@ -22,10 +22,6 @@ router = APIRouter()
 CurrentUser = Annotated[User, Depends(SIGNED_IN)]
 OptionalUser = Annotated[User | None, Depends(PUBLIC)]
 PDF_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
-
-
-def _attachment(filename: str) -> str:
-    return f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @router.get("/my/learning", name="my_learning")
@@ -48,7 +44,10 @@ def competency_profile_download(session: SessionDep, settings: SettingsDep, user
     return Response(
         data,
         media_type="application/pdf",
-        headers={**PDF_HEADERS, "Content-Disposition": _attachment(f"klasteris-competencies-{today.isoformat()}.pdf")},
+        headers={
+            **PDF_HEADERS,
+            "Content-Disposition": attachment_disposition(f"klasteris-competencies-{today.isoformat()}.pdf"),
+        },
     )
 
 
@@ -66,7 +65,7 @@ def certificate_download(
     return Response(
         data,
         media_type="application/pdf",
-        headers={**PDF_HEADERS, "Content-Disposition": _attachment(certificates.pdf_filename(certificate))},
+        headers={**PDF_HEADERS, "Content-Disposition": attachment_disposition(certificates.pdf_filename(certificate))},
     )
 
 

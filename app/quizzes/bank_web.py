@@ -17,6 +17,7 @@ from app.core.errors import Unprocessable
 from app.core.forms import MAX_DB_ID, FormInvalid, parse_form
 from app.core.i18n import _, get_locale
 from app.core.notices import with_notice
+from app.core.responses import attachment_disposition
 from app.core.templating import render
 from app.courses.models import Course
 from app.courses.service import taught_course
@@ -309,5 +310,5 @@ def export(request: Request, code: str, session: SessionDep, user: TrainerUser) 
     return Response(
         exported.body,
         media_type=exported.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{exported.file_name}"'},
+        headers={"Content-Disposition": attachment_disposition(exported.file_name)},
     )

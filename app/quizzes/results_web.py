@@ -13,6 +13,7 @@ from app.core.deps import ReadingSessionDep, SessionDep
 from app.core.errors import Unprocessable
 from app.core.forms import FormInvalid, parse_form, query_values
 from app.core.i18n import _, get_locale
+from app.core.responses import attachment_disposition
 from app.core.templating import render
 from app.quizzes import results, statistics_report
 from app.quizzes.interchange import QUESTION_TYPES
@@ -60,7 +61,7 @@ def results_csv(request: Request, code: str, session: ReadingSessionDep, user: T
     return StreamingResponse(
         export.lines,
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{export.filename}"'},
+        headers={"content-disposition": attachment_disposition(export.filename)},
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
+from fastapi import Depends, Request
 
 from app.core.config import Settings
 from app.toolkits.s3_storage import S3Storage
@@ -48,3 +49,14 @@ def make_s3_client(settings: Settings) -> BaseClient:
         config=config,
         **credentials,
     )
+
+
+def get_storage(request: Request) -> Storage:
+    """The app's upload storage, built once from its settings."""
+    storage: Storage | None = getattr(request.app.state, "storage", None)
+    if storage is None:
+        storage = request.app.state.storage = make_storage(request.app.state.settings)
+    return storage
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]

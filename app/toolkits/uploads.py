@@ -7,7 +7,7 @@ and every file already stored for it is removed again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -49,14 +49,37 @@ def _head_and_rest(chunks: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
     return bytes(head), chunks
 
 
-def receive_form(stream: MultipartStream, *, storage: Storage, max_bytes: int) -> ReceivedForm:
-    """Text fields and allowed files of a multipart body; raises FileTooLarge after removing what it stored."""
+class UploadTooLarge(FileTooLarge):
+    """A file (or the whole body) passed the limit; carries what the form had said so far, to show it again."""
+
+    def __init__(self, limit: int, *, fields: dict[str, str], file_name: str) -> None:
+        super().__init__(limit)
+        self.fields = fields
+        self.file_name = file_name
+
+
+FieldsCheck = Callable[[dict[str, str]], None]
+
+
+def receive_form(
+    stream: MultipartStream, *, storage: Storage, max_bytes: int, check_fields: FieldsCheck | None = None
+) -> ReceivedForm:
+    """Text fields and allowed files of a multipart body; raises FileTooLarge after removing what it stored.
+
+    `check_fields` sees the text fields sent before the first file (or all of them, when no file came)
+    and may raise to stop the request before anything is stored: forms put their CSRF token first.
+    """
     form = ReceivedForm()
+    checked = check_fields is None
+    name = ""
     try:
         for part in stream.parts():
             if part.filename is None:
                 form.fields[part.name] = stream.text()
                 continue
+            if not checked and check_fields is not None:
+                check_fields(form.fields)
+                checked = True
             if not part.filename and not part.content_type:
                 stream.text()  # an empty file input: the browser sends a nameless, empty part
                 continue
@@ -74,9 +97,13 @@ def receive_form(stream: MultipartStream, *, storage: Storage, max_bytes: int) -
                 continue
             stored = storage.save(chain([head], rest), max_bytes=max_bytes)
             form.files.append(ReceivedFile(field=part.name, name=name, kind=kind, stored=stored))
-    except BaseException:
+        if not checked and check_fields is not None:
+            check_fields(form.fields)
+    except BaseException as error:
         for received in form.files:
             storage.delete(received.stored.key)
+        if isinstance(error, FileTooLarge) and not isinstance(error, UploadTooLarge):
+            raise UploadTooLarge(error.limit, fields=form.fields, file_name=name) from error
         raise
     return form
 
@@ -87,4 +114,4 @@ def _drain(chunks: Iterator[bytes]) -> None:
         pass
 
 
-__all__ = ["FileTooLarge", "ReceivedFile", "ReceivedForm", "RefusedFile", "receive_form"]
+__all__ = ["FileTooLarge", "ReceivedFile", "ReceivedForm", "RefusedFile", "UploadTooLarge", "receive_form"]

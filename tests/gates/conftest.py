@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
+
 from app.courses.importer import SyncSummary
 from tests.gates.routes import refresh_object_samples
 
 
 @pytest.fixture
-def gate_samples(db: Session, synced: SyncSummary) -> SyncSummary:
-    refresh_object_samples(db)
+def gate_samples(db: Session, settings: Settings, synced: SyncSummary) -> SyncSummary:
+    refresh_object_samples(db, settings)
     return synced

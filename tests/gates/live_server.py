@@ -26,12 +26,15 @@ from app.accounts.service import create_user, request_password_reset, seed_partn
 from app.core.access import Role
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
-from app.courses.content import load_content
+from app.courses.content import ContentError, load_content
 from app.courses.importer import sync_content
 from app.courses.models import Course, Lesson
 from app.courses.service import assign_trainer, complete_lesson, enrol
 from app.main import create_app
 from app.progress.wiring import connect
+from app.toolkits import wiring as toolkits_wiring
+from app.toolkits.backends import make_storage
+from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.content_sync import sync_course_quizzes
 from app.quizzes.models import Quiz
@@ -73,11 +76,15 @@ def bind_free_loopback_socket() -> socket.socket:
 PROJECT_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
-def _add_courses(session: Session, accounts: Mapping[str, Account]) -> None:
-    """The real course content, with the learner enrolled and the trainer teaching every course."""
+def _add_courses(session: Session, settings: Settings, accounts: Mapping[str, Account]) -> None:
+    """The real course content and toolkits, with the learner enrolled and the trainer teaching every course."""
     bundle = load_content(PROJECT_CONTENT)
     sync_content(session, bundle)
     sync_course_quizzes(session, bundle)
+    errors: list[ContentError] = []
+    sources = load_toolkit_sources(bundle, PROJECT_CONTENT, errors)
+    assert not errors, errors
+    sync_toolkits(session, storage=make_storage(settings), sources=sources, max_bytes=settings.upload_max_bytes)
     users = {user.email: user for user in session.scalars(select(User))}
     for account in accounts.values():
         user = users[account.email]
@@ -133,6 +140,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
     The reset token belongs to the first account.
     """
     connect()  # completion and certificates follow the seeded lesson ticks and quiz grades
+    toolkits_wiring.connect()
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
@@ -152,7 +160,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
                     locale=settings.default_locale,
                 )
                 accounts[name] = account
-            _add_courses(session, accounts)
+            _add_courses(session, settings, accounts)
         reset_token = _issue_reset_token(settings, engine, next(iter(accounts.values())).email)
     finally:
         engine.dispose()

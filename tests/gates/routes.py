@@ -17,11 +17,15 @@ from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, Rou
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.courses.models import Course, CourseRole, Enrolment
+from app.courses.content import ContentError, load_content
 from app.progress.certificates import issue_certificate
 from app.progress.models import CompletionState, CourseCompletion
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.models import Quiz, QuizAttempt
+from app.toolkits.backends import make_storage
+from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
+from app.toolkits.models import Toolkit
 from tests.factories import make_user
 
 # A sample value for every path parameter name used by any route. A new parameter name makes the
@@ -36,12 +40,13 @@ PATH_SAMPLES: dict[str, str] = {
     "question_type": "single_choice",
     # Learners address their own attempts by number: every signed-in visitor gets an attempt 1 (client_as).
     "number": "1",
+    "programme_code": "SC",
 }
 # Ids of rows in the sample course, different on every run: filled in by `refresh_object_samples`.
-OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id", "certificate_code")
+OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id", "certificate_code", "toolkit_id")
 
 
-def refresh_object_samples(db: Session) -> None:
+def refresh_object_samples(db: Session, settings: Settings) -> None:
     """Point id parameters at real objects of the sample course (needs the fixture content imported)."""
     course_id = db.scalar(select(Course.id).where(Course.code == SAMPLE_COURSE))
     question_id = db.scalar(
@@ -64,6 +69,16 @@ def refresh_object_samples(db: Session) -> None:
     db.add(completion)
     db.flush()
     PATH_SAMPLES["certificate_code"] = issue_certificate(db, completion).code
+    # The sample course's toolkits from the fixture content; the sample is the one shared with its course only.
+    errors: list[ContentError] = []
+    sources = load_toolkit_sources(load_content(settings.content_dir), settings.content_dir, errors)
+    assert not errors, errors
+    sync_toolkits(db, storage=make_storage(settings), sources=sources, max_bytes=settings.upload_max_bytes)
+    toolkit_id = db.scalar(
+        select(Toolkit.id).where(Toolkit.course_id == course_id, Toolkit.is_public.is_(False)).order_by(Toolkit.id)
+    )
+    assert toolkit_id is not None, "the sample course has no course-only toolkit"
+    PATH_SAMPLES["toolkit_id"] = str(toolkit_id)
     db.commit()
 
 

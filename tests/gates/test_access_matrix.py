@@ -32,6 +32,17 @@ ROLE_EXCEPTIONS = {
         ("GET", "/my/certificates/{certificate_code}", role): "not found"
         for role in ("learner", "trainer", "trainer-of-another-course")
     },
+    # The sample toolkit is shared with its course only: another course's trainer does not see that it exists.
+    **{
+        (method, path, "trainer-of-another-course"): "not found"
+        for method, path in (
+            ("GET", "/toolkits/{toolkit_id}"),
+            ("GET", "/toolkits/{toolkit_id}/download"),
+            ("GET", "/toolkits/{toolkit_id}/versions/{number}/download"),
+        )
+    },
+    # Earlier versions are for the people who maintain the toolkit (its course's trainers, administrators).
+    ("GET", "/toolkits/{toolkit_id}/versions/{number}/download", "learner"): "not found",
 }
 
 
@@ -39,15 +50,15 @@ def expected_outcome(endpoint: Endpoint, role: str) -> str:
     exception = ROLE_EXCEPTIONS.get((endpoint.method, endpoint.route.path, role))
     if exception:
         return exception
-    policy, grants = endpoint.policy, ROLE_GRANTS[role]
+    policy, grants, path = endpoint.policy, ROLE_GRANTS[role], endpoint.route.path
     if not policy.login_required:
         return "allowed"
     if grants is None:
         return "login"
     if policy.roles and not (policy.roles & grants):
         return "forbidden"
-    # Course-scoped trainer pages hide other courses entirely, rather than admitting they exist.
-    if role == "trainer-of-another-course" and policy.roles and "{code}" in endpoint.route.path:
+    # Course- and toolkit-scoped trainer pages hide other courses' things entirely, rather than admitting they exist.
+    if role == "trainer-of-another-course" and policy.roles and ("{code}" in path or "{toolkit_id}" in path):
         return "not found"
     return "allowed"
 
