@@ -41,8 +41,8 @@ def _rows_statement() -> Select[tuple[Toolkit, ToolkitVersion, str, Translations
         )
         .outerjoin(owning_course, owning_course.id == Toolkit.course_id)
         .join(Programme, Programme.id == func.coalesce(Toolkit.programme_id, owning_course.programme_id))
-        # Programme-wide toolkits first, then course by course in the catalogue's order.
-        .order_by(Programme.position, owning_course.position.is_not(None), owning_course.position, Toolkit.id)
+        # Course by course in the catalogue's order, each programme's programme-wide toolkits after its courses.
+        .order_by(Programme.position, owning_course.position.is_(None), owning_course.position, Toolkit.id)
     )
 
 

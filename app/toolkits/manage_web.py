@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import anyio.from_thread
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core.access import ADMIN, TRAINER
@@ -122,9 +123,15 @@ def _upload_page(
 _NEW_TOOLKIT_DEFAULTS = {"language": "lt", "kind": "handout"}
 
 
+def _release_before_streaming(session: Session) -> None:
+    """End the access check's transaction: on SQLite it holds the write lock, which a slow upload must not keep."""
+    session.commit()
+
+
 def _new_toolkits(
     request: Request, session: SessionDep, storage: Storage, settings: Settings, owner: service.Owner, user: User
 ) -> Response:
+    _release_before_streaming(session)
     try:
         form = _receive(request, storage, settings, max_files=MAX_FILES_PER_UPLOAD)
     except UploadTooLarge as error:
@@ -253,6 +260,7 @@ def new_version(
 ) -> Response:
     service.managed_toolkit(session, toolkit_id=toolkit_id, user=user)  # before the body is read
     view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+    _release_before_streaming(session)
     try:
         form = _receive(request, storage, settings, max_files=1)
     except UploadTooLarge as error:

@@ -8,7 +8,6 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
 from app.core.db import Base, CreatedAtMixin, IdMixin, UTCDateTime, utcnow
 
 Translations = dict[str, str]
@@ -90,4 +89,3 @@ class ToolkitVersion(IdMixin, Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     toolkit: Mapped[Toolkit] = relationship(back_populates="versions", lazy="raise")
-    uploaded_by: Mapped[User | None] = relationship(lazy="raise")

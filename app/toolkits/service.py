@@ -334,6 +334,8 @@ def purge_toolkit(session: Session, *, storage: Storage, toolkit_id: int) -> int
         select(Toolkit)
         .where(Toolkit.id == toolkit_id, Toolkit.deleted_at.is_not(None))
         .options(selectinload(Toolkit.versions))
+        # Versions added in this session since the toolkit was loaded must have their files removed too.
+        .execution_options(populate_existing=True)
     )
     if toolkit is None:
         return 0
@@ -350,6 +352,7 @@ class ToolkitView:
     toolkit: Toolkit
     latest: ToolkitVersion
     versions: list[ToolkitVersion]  # newest first; readers who cannot maintain it see only the latest
+    uploaders: dict[int, str]  # version id -> uploader's name (absent for content imports)
     programme: Programme
     course: Course | None
     can_manage: bool
@@ -358,21 +361,24 @@ class ToolkitView:
 def toolkit_view(session: Session, *, toolkit_id: int, user: User) -> ToolkitView:
     toolkit = _readable_toolkit(session, toolkit_id=toolkit_id, user=user, deleted_too=True)
     can_manage = _can_manage(session, user, toolkit.id)
-    versions = list(
-        session.scalars(
-            select(ToolkitVersion)
-            .where(ToolkitVersion.toolkit_id == toolkit.id)
-            .options(selectinload(ToolkitVersion.uploaded_by))
-            .order_by(ToolkitVersion.number.desc())
-        )
+    rows = session.execute(
+        select(ToolkitVersion, User.full_name)
+        .outerjoin(User, User.id == ToolkitVersion.uploaded_by_id)
+        .where(ToolkitVersion.toolkit_id == toolkit.id)
+        .order_by(ToolkitVersion.number.desc())
+    ).all()
+    versions = [row[0] for row in rows]
+    course = (
+        session.scalar(select(Course).where(Course.id == toolkit.course_id)) if toolkit.course_id is not None else None
     )
-    course = session.get(Course, toolkit.course_id) if toolkit.course_id is not None else None
-    programme = session.get(Programme, course.programme_id if course is not None else toolkit.programme_id)
+    programme_id = course.programme_id if course is not None else toolkit.programme_id
+    programme = session.scalar(select(Programme).where(Programme.id == programme_id))
     assert programme is not None  # every toolkit has an owner (check constraint)
     return ToolkitView(
         toolkit=toolkit,
         latest=versions[0],
         versions=versions if can_manage else versions[:1],
+        uploaders={row[0].id: row[1] for row in rows if row[1] is not None},
         programme=programme,
         course=course,
         can_manage=can_manage,

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-
 from app.courses.importer import SyncSummary
 from tests.gates.routes import refresh_object_samples
 

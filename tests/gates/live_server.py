@@ -32,12 +32,12 @@ from app.courses.models import Course, Lesson
 from app.courses.service import assign_trainer, complete_lesson, enrol
 from app.main import create_app
 from app.progress.wiring import connect
-from app.toolkits import wiring as toolkits_wiring
-from app.toolkits.backends import make_storage
-from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.content_sync import sync_course_quizzes
 from app.quizzes.models import Quiz
+from app.toolkits import wiring as toolkits_wiring
+from app.toolkits.backends import make_storage
+from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
 from tests.conftest import migrate
 from tests.factories import DEFAULT_PASSWORD, first_organisation, outbox_messages
 from tests.quizzes.attempt_rows import attempt, bank_entries, course_quiz

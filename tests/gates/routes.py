@@ -16,8 +16,8 @@ from app.accounts.service import SESSION_COOKIE, start_session
 from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.courses.models import Course, CourseRole, Enrolment
 from app.courses.content import ContentError, load_content
+from app.courses.models import Course, CourseRole, Enrolment
 from app.progress.certificates import issue_certificate
 from app.progress.models import CompletionState, CourseCompletion
 from app.quizzes.attempts import create_attempt, finish_attempt

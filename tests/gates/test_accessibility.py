@@ -121,14 +121,33 @@ _ADMIN_PAGES = {
     "/verify/{certificate_code}",
     "/admin/courses/{code}/completion",
 }
+_TOOLKIT_PAGES = {"/toolkits", "/toolkits/{toolkit_id}"}
+_TOOLKIT_TRAINER_PAGES = {
+    "/courses/{code}/toolkits/upload",
+    "/toolkits/{toolkit_id}/versions/new",
+    "/toolkits/{toolkit_id}/edit",
+    "/toolkits/{toolkit_id}/delete",
+}
+_TOOLKIT_ADMIN_PAGES = {"/admin/toolkits/deleted", "/programmes/{programme_code}/toolkits/upload"}
 MUST_REACH: dict[str, set[str]] = {
     "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
     "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"}
     | _COURSE_PAGES
     | _QUIZ_PAGES
-    | _LEARNER_PROGRESS_PAGES,
-    "trainer": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES,
-    "admin": {"/", "/profile", "/profile/password"} | _TRAINER_PAGES | _COURSE_PAGES | _ADMIN_PAGES,
+    | _LEARNER_PROGRESS_PAGES
+    | _TOOLKIT_PAGES,
+    "trainer": {"/", "/profile", "/profile/password"}
+    | _TRAINER_PAGES
+    | _COURSE_PAGES
+    | _TOOLKIT_PAGES
+    | _TOOLKIT_TRAINER_PAGES,
+    "admin": {"/", "/profile", "/profile/password"}
+    | _TRAINER_PAGES
+    | _COURSE_PAGES
+    | _ADMIN_PAGES
+    | _TOOLKIT_PAGES
+    | _TOOLKIT_TRAINER_PAGES
+    | _TOOLKIT_ADMIN_PAGES,
 }
 
 
