@@ -331,7 +331,7 @@ def delete_form(request: Request, toolkit_id: ToolkitId, session: SessionDep, us
 @router.post("/toolkits/{toolkit_id}/delete", name="toolkit_delete")
 def delete(toolkit_id: ToolkitId, session: SessionDep, user: TrainerUser) -> Response:
     toolkit = service.delete_toolkit(session, toolkit_id=toolkit_id, user=user)
-    course_code, _programme_code = service.owner_of(session, toolkit)
+    course_code = service.course_code_of(session, toolkit)
     back = f"/courses/{course_code}" if course_code else "/toolkits"
     return RedirectResponse(with_notice(back, "toolkit-deleted"), status_code=303)
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.core.forms import ChoiceId
 from app.core.i18n import _
 from app.toolkits.models import ToolkitKind, ToolkitLanguage
 
@@ -92,6 +91,3 @@ class LibraryFilters(BaseModel):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value != "" or key in ("q", "course")}
         return data
-
-
-__all__ = ["ChoiceId", "LibraryFilters", "ToolkitDetailsForm", "ToolkitEditForm", "VersionForm"]

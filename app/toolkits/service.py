@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.accounts.models import User
@@ -412,18 +412,8 @@ def count_download(session: Session, *, toolkit_id: int) -> None:
     session.execute(update(Toolkit).where(Toolkit.id == toolkit_id).values(download_count=Toolkit.download_count + 1))
 
 
-def owner_of(session: Session, toolkit: Toolkit) -> tuple[str | None, str]:
-    """(course code or None, programme code) of a toolkit, for links back to where it belongs."""
-    if toolkit.course_id is not None:
-        row = session.execute(
-            select(Course.code, Programme.code)
-            .join(Programme, Programme.id == Course.programme_id)
-            .where(Course.id == toolkit.course_id)
-        ).one()
-        return row[0], row[1]
-    code = session.scalar(select(Programme.code).where(Programme.id == toolkit.programme_id))
-    return None, code or ""
-
-
-def owned_by(owner: Owner) -> ColumnElement[bool]:
-    return and_(Toolkit.deleted_at.is_(None), _owner_clause(owner))
+def course_code_of(session: Session, toolkit: Toolkit) -> str | None:
+    """The code of the toolkit's course, or None for a programme-wide toolkit."""
+    if toolkit.course_id is None:
+        return None
+    return session.scalar(select(Course.code).where(Course.id == toolkit.course_id))
