@@ -27,7 +27,7 @@ from app.toolkits.multipart_stream import MalformedUpload, MultipartStream
 from app.toolkits.request_body import body_chunks
 from app.toolkits.schemas import ToolkitDetailsForm, ToolkitEditForm, VersionForm
 from app.toolkits.storage import Storage
-from app.toolkits.uploads import MAX_FILES_PER_UPLOAD, ReceivedForm, UploadTooLarge, receive_form
+from app.toolkits.uploads import MAX_FILES_PER_UPLOAD, ReceivedForm, RefusedFile, UploadTooLarge, receive_form
 from app.toolkits.web import labels
 
 router = APIRouter()
@@ -87,6 +87,15 @@ def _discard(storage: Storage, form: ReceivedForm) -> None:
         storage.delete(file.stored.key)
 
 
+def _file_limits(settings: Settings) -> dict[str, Any]:
+    """What the upload forms tell people about files: the size limit, how many at once, the allowed types."""
+    return {
+        "limit": format_file_size(settings.upload_max_bytes),
+        "max_files": MAX_FILES_PER_UPLOAD,
+        "extensions": allowed_extensions(),
+    }
+
+
 def _upload_page(
     request: Request,
     *,
@@ -94,7 +103,7 @@ def _upload_page(
     settings: Settings,
     values: dict[str, Any],
     errors: dict[str, str],
-    refused: list[Any] | None = None,
+    refused: list[RefusedFile] | None = None,
     status_code: int = 200,
 ) -> Response:
     action = (
@@ -111,9 +120,7 @@ def _upload_page(
             "values": values,
             "errors": errors,
             "refused": refused or [],
-            "limit": format_file_size(settings.upload_max_bytes),
-            "max_files": MAX_FILES_PER_UPLOAD,
-            "extensions": allowed_extensions(),
+            **_file_limits(settings),
             **labels(),
         },
         status_code=status_code,
@@ -221,7 +228,7 @@ def _version_page(
     *,
     values: dict[str, Any],
     errors: dict[str, str],
-    refused: list[Any] | None = None,
+    refused: list[RefusedFile] | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -232,8 +239,7 @@ def _version_page(
             "values": values,
             "errors": errors,
             "refused": refused or [],
-            "limit": format_file_size(settings.upload_max_bytes),
-            "extensions": allowed_extensions(),
+            **_file_limits(settings),
         },
         status_code=status_code,
     )
@@ -243,8 +249,7 @@ def _version_page(
 def new_version_form(
     request: Request, toolkit_id: ToolkitId, session: SessionDep, settings: SettingsDep, user: TrainerUser
 ) -> Response:
-    service.managed_toolkit(session, toolkit_id=toolkit_id, user=user)
-    view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+    view = service.managed_toolkit_view(session, toolkit_id=toolkit_id, user=user)
     return _version_page(request, view, settings, values={}, errors={})
 
 
@@ -258,8 +263,7 @@ def new_version(
     storage: StorageDep,
     user: TrainerUser,
 ) -> Response:
-    service.managed_toolkit(session, toolkit_id=toolkit_id, user=user)  # before the body is read
-    view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+    view = service.managed_toolkit_view(session, toolkit_id=toolkit_id, user=user)  # before the body is read
     _release_before_streaming(session)
     try:
         form = _receive(request, storage, settings, max_files=1)
@@ -299,8 +303,7 @@ def _edit_values(view: service.ToolkitView) -> dict[str, Any]:
 
 @router.get("/toolkits/{toolkit_id}/edit", name="toolkit_edit_form")
 def edit_form(request: Request, toolkit_id: ToolkitId, session: SessionDep, user: TrainerUser) -> Response:
-    service.managed_toolkit(session, toolkit_id=toolkit_id, user=user)
-    view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+    view = service.managed_toolkit_view(session, toolkit_id=toolkit_id, user=user)
     return render(request, "toolkits/edit.html", {"view": view, "values": _edit_values(view), "errors": {}, **labels()})
 
 
@@ -310,7 +313,7 @@ def edit(request: Request, toolkit_id: ToolkitId, session: SessionDep, form: For
     try:
         details = parse_form(ToolkitEditForm, form)
     except FormInvalid as invalid:
-        view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+        view = service.managed_toolkit_view(session, toolkit_id=toolkit_id, user=user)
         return render(
             request,
             "toolkits/edit.html",
@@ -323,8 +326,7 @@ def edit(request: Request, toolkit_id: ToolkitId, session: SessionDep, form: For
 
 @router.get("/toolkits/{toolkit_id}/delete", name="toolkit_delete_form")
 def delete_form(request: Request, toolkit_id: ToolkitId, session: SessionDep, user: TrainerUser) -> Response:
-    service.managed_toolkit(session, toolkit_id=toolkit_id, user=user)
-    view = service.toolkit_view(session, toolkit_id=toolkit_id, user=user)
+    view = service.managed_toolkit_view(session, toolkit_id=toolkit_id, user=user)
     return render(request, "toolkits/delete.html", {"view": view, "purge_days": library.PURGE_AFTER_DAYS})
 
 

@@ -360,7 +360,15 @@ class ToolkitView:
 
 def toolkit_view(session: Session, *, toolkit_id: int, user: User) -> ToolkitView:
     toolkit = _readable_toolkit(session, toolkit_id=toolkit_id, user=user, deleted_too=True)
-    can_manage = _can_manage(session, user, toolkit.id)
+    return _view_of(session, toolkit, can_manage=_can_manage(session, user, toolkit.id))
+
+
+def managed_toolkit_view(session: Session, *, toolkit_id: int, user: User) -> ToolkitView:
+    """The view of a toolkit the person may change (403/404 otherwise), for the maintenance pages."""
+    return _view_of(session, managed_toolkit(session, toolkit_id=toolkit_id, user=user), can_manage=True)
+
+
+def _view_of(session: Session, toolkit: Toolkit, *, can_manage: bool) -> ToolkitView:
     rows = session.execute(
         select(ToolkitVersion, User.full_name)
         .outerjoin(User, User.id == ToolkitVersion.uploaded_by_id)
