@@ -107,6 +107,10 @@ cli.add_typer(questions_cli, name="questions")
 cli.add_typer(quizzes_cli, name="quizzes")
 cli.add_typer(progress_cli, name="progress")
 cli.add_typer(toolkits_cli, name="toolkits")
+export_cli = typer.Typer(
+    help="Exports for other systems: completion records as CSV, XLSX or xAPI.", no_args_is_help=True
+)
+cli.add_typer(export_cli, name="export")
 
 
 def _report_invalid(errors: list[ContentError]) -> NoReturn:
@@ -412,6 +416,127 @@ def toolkits_purge(
                 files += purge_toolkit(session, storage=storage, toolkit_id=toolkit_id)
             progress.advance(task)
     console.print(f"Purged {len(toolkit_ids)} toolkit(s) deleted before {cutoff:%Y-%m-%d}: {files} file(s) removed.")
+
+
+# --- export ------------------------------------------------------------------------------------------------
+
+_EXPORT_OPTIONS = {"organisation": "--organisation", "programme": "--programme", "course": "--course"}
+
+
+def _refuse(message: str) -> NoReturn:
+    """Bad arguments: say why and stop with exit code 2, before anything is written."""
+    console.print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(code=2)
+
+
+@export_cli.command("completions")
+def export_completions(
+    output: Annotated[Path, typer.Option(help="File to write; replaced in one step when it exists.")],
+    file_format: Annotated[str, typer.Option("--format", help="csv, xlsx or xapi.")],
+    organisation: Annotated[str | None, typer.Option(help="Only this organisation: its slug or number.")] = None,
+    programme: Annotated[str | None, typer.Option(help="Only this programme's courses, e.g. SC.")] = None,
+    course: Annotated[str | None, typer.Option(help="Only this course, e.g. SC1.")] = None,
+    state: Annotated[str | None, typer.Option(help="not_started, in_progress, completed or failed.")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Completed on or after this day (YYYY-MM-DD, UTC).")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Completed on or before this day (YYYY-MM-DD, UTC).")
+    ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for Excel: byte-order mark, semicolons, decimal commas.")
+    ] = False,
+    language: Annotated[
+        str | None, typer.Option(help="Titles, and XLSX/Excel column names and states: lt, en or nb (default: site's).")
+    ] = None,
+) -> None:
+    """Write completion records to a file, for HR systems or a learning record store (scheduled jobs).
+
+    Every organisation's records unless filtered; the export is recorded in the audit log as the command line.
+    """
+    import os
+    import tempfile
+
+    from rich.progress import Progress
+
+    from app.audit.service import SystemActor
+    from app.core.db import READS_ONLY
+    from app.core.forms import FormInvalid, parse_form
+    from app.core.i18n import using_locale
+    from app.reports import exports
+    from app.reports.completions import count_completion_records
+    from app.reports.schemas import CompletionQuery, ExportFormat
+    from app.reports.scope import EVERYTHING
+
+    settings = Settings()
+    chosen = file_format.strip().lower()
+    if chosen not in ("csv", "xlsx", "xapi"):
+        _refuse("--format must be csv, xlsx or xapi.")
+    if excel and chosen != "csv":
+        _refuse("--excel goes with --format csv only.")
+    language = language or settings.default_locale
+    if language not in settings.locales:
+        _refuse(f"--language must be one of {', '.join(settings.locales)}.")
+    if output.is_dir() or not output.parent.is_dir():
+        _refuse(f"{output} cannot be written: give a file name in an existing folder.")
+    export_format = ExportFormat.CSV_EXCEL if excel else ExportFormat(chosen)
+
+    engine = make_engine(settings.database_url)
+    temporary: Path | None = None
+    try:
+        # Reads only: on SQLite a long export must not hold the write lock the site needs.
+        with Session(bind=engine.execution_options(**{READS_ONLY: True})) as session, using_locale("en"):
+            organisation_id = exports.find_organisation(session, organisation) if organisation else None
+            if organisation and organisation_id is None:
+                _refuse(f"--organisation: no organisation has the slug or number {organisation}.")
+            values = {
+                "organisation": str(organisation_id or ""),
+                "programme": programme or "",
+                "course": course or "",
+                "state": state or "",
+                "from": date_from or "",
+                "to": date_to or "",
+            }
+            try:
+                filters = exports.resolve_filters(session, query=parse_form(CompletionQuery, values), scope=EVERYTHING)
+            except FormInvalid as invalid:
+                for field, message in invalid.errors.items():
+                    console.print(f"[red]{_EXPORT_OPTIONS.get(field, '--' + field)}: {message}[/red]", highlight=False)
+                raise typer.Exit(code=2) from invalid
+            total = count_completion_records(session, filters=filters, scope=EVERYTHING)
+            with using_locale(language):
+                request = exports.ExportRequest(
+                    export_format=export_format,
+                    filters=filters,
+                    scope=EVERYTHING,
+                    locale=language,
+                    base_url=settings.base_url,
+                    labels=exports.labels_for(export_format),
+                )
+            handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+            os.close(handle)
+            temporary = Path(name)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Exporting completion records", total=total)
+                rows = exports.write_export(
+                    session, request, temporary, advance=lambda count: progress.advance(task, count)
+                )
+        with database_session(settings) as writing:
+            exports.record_export(
+                writing,
+                actor=SystemActor("command line"),
+                export_format=export_format,
+                filters=filters,
+                scope=EVERYTHING,
+                rows=rows,
+            )
+        # Readers of the output see the old file or the whole new one, never a half-written one.
+        os.replace(temporary, output)
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        engine.dispose()
+    console.print(f"{rows} completion record(s) written to {output}.")
 
 
 def main() -> None:

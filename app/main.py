@@ -14,7 +14,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import models  # noqa: F401 - registers every mapper before the first query
 from app.accounts import service as accounts_service
+from app.accounts.admin_web import router as people_admin_router
+from app.accounts.import_web import router as user_import_router
 from app.accounts.web import router as accounts_router
+from app.api.auth import api_error_response, api_validation_response, is_api_request
+from app.api.tokens_web import router as api_tokens_router
+from app.api.v1 import router as api_v1_router
+from app.audit.web import router as audit_router
 from app.core.access import PUBLIC
 from app.core.config import Settings
 from app.core.csrf import csrf_protect
@@ -28,7 +34,9 @@ from app.core.middleware import (
     SecurityHeadersMiddleware,
 )
 from app.core.templating import STATIC_DIR, make_templates, render
+from app.courses.staff_web import router as course_staff_router
 from app.courses.web import router as courses_router
+from app.privacy.web import router as privacy_router
 from app.progress import wiring as progress_wiring
 from app.progress.manage_web import router as progress_manage_router
 from app.progress.web import router as progress_router
@@ -36,6 +44,8 @@ from app.quizzes.bank_web import router as question_bank_router
 from app.quizzes.manage_web import router as quiz_manage_router
 from app.quizzes.results_web import router as quiz_results_router
 from app.quizzes.web import router as quizzes_router
+from app.reports.indicators_web import router as indicators_router
+from app.reports.web import router as reports_router
 from app.site.web import router as site_router
 from app.toolkits import wiring as toolkits_wiring
 from app.toolkits.backends import make_storage
@@ -75,21 +85,32 @@ def _install_error_handlers(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={target if request.method == 'GET' else '/'}", status_code=303)
 
+    # Under /api/ errors are JSON ({"detail": …}) for programs; everywhere else they are pages for people.
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if is_api_request(request):
+            return api_error_response(exc.status_code, exc.message, headers=getattr(exc, "headers", None))
         return _error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api_request(request):
+            return api_error_response(exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, _exc: RequestValidationError) -> Response:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_api_request(request):
+            return api_validation_response(exc.errors())
         return _error_page(request, 422, _("Check the web address or the information in the form and try again."))
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if is_api_request(request):
+            response = api_error_response(500)
+            response.headers.update(SECURITY_HEADERS)
+            return response
         response = render(request, "errors/server_error.html", {}, status_code=500)
         # Starlette answers crashes outside our middleware stack, so the headers are added here too.
         response.headers.update(SECURITY_HEADERS)
@@ -133,6 +154,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(progress_manage_router)
     app.include_router(toolkits_router)
     app.include_router(toolkit_manage_router)
+    app.include_router(people_admin_router)
+    app.include_router(user_import_router)
+    app.include_router(course_staff_router)
+    app.include_router(reports_router)
+    app.include_router(indicators_router)
+    app.include_router(privacy_router)
+    app.include_router(api_tokens_router)
+    app.include_router(api_v1_router)
+    app.include_router(audit_router)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", static, name="static")
     app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]

@@ -1,6 +1,16 @@
 """Every domain's tables, imported in one place for Alembic and the ORM mappers."""
 
-from app.accounts.models import LoginAttempt, Organisation, PasswordResetToken, User, UserRole, UserSession
+from app.accounts.models import (
+    LoginAttempt,
+    Organisation,
+    PasswordResetToken,
+    User,
+    UserImport,
+    UserRole,
+    UserSession,
+)
+from app.api.models import ApiToken
+from app.audit.models import AuditEntry
 from app.core.db import Base
 from app.courses.models import (
     Competency,
@@ -30,6 +40,8 @@ from app.quizzes.models import (
 from app.toolkits.models import Toolkit, ToolkitVersion
 
 __all__ = [
+    "ApiToken",
+    "AuditEntry",
     "AttemptQuestion",
     "Base",
     "Certificate",
@@ -60,6 +72,7 @@ __all__ = [
     "Toolkit",
     "ToolkitVersion",
     "User",
+    "UserImport",
     "UserRole",
     "UserSession",
 ]

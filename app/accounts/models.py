@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.access import Role
@@ -36,6 +37,8 @@ class User(IdMixin, CreatedAtMixin, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set when an administrator erased the person's data; the row stays so completion facts still count.
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
     roles: Mapped[list[UserRole]] = relationship(
@@ -100,4 +103,22 @@ class LoginAttempt(IdMixin, CreatedAtMixin, Base):
     succeeded: Mapped[bool] = mapped_column(Boolean)
 
 
-__all__ = ["LoginAttempt", "Organisation", "PasswordResetToken", "User", "UserRole", "UserSession"]
+class UserImport(IdMixin, CreatedAtMixin, Base):
+    """An uploaded list of people, kept between its preview and its confirmation.
+
+    Confirming applies the rows once: a second confirm (double submit, back button) finds applied_at set.
+    """
+
+    __tablename__ = "user_imports"
+
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    # The parsed rows with their checks, exactly as previewed: confirming applies what was shown.
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Counts of what confirming did (created, updated, unchanged, skipped).
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+__all__ = ["LoginAttempt", "Organisation", "PasswordResetToken", "User", "UserImport", "UserRole", "UserSession"]

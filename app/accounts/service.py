@@ -293,17 +293,42 @@ def request_password_reset(session: Session, *, settings: Settings, email: str) 
     user = session.scalar(select(User).where(User.email == email.lower(), User.is_active.is_(True)))
     if user is None:
         return
+    send_password_reset(session, settings=settings, user=user)
+
+
+def _password_link(session: Session, *, user: User, valid_for: dt.timedelta) -> str:
     token = new_token()
-    session.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_digest=token_digest(token),
-            expires_at=utcnow() + dt.timedelta(minutes=settings.password_reset_minutes),
-        )
-    )
+    session.add(PasswordResetToken(user_id=user.id, token_digest=token_digest(token), expires_at=utcnow() + valid_for))
     session.flush()
+    return token
+
+
+def send_password_reset(session: Session, *, settings: Settings, user: User) -> None:
+    """Mail the person a single-use link to choose a new password (they asked, or an administrator did)."""
+    token = _password_link(session, user=user, valid_for=dt.timedelta(minutes=settings.password_reset_minutes))
     mail = _reset_mail(settings, user, token)
     send_mail(settings, to=mail.to, subject=mail.subject, body=mail.body)
+
+
+def send_invitation(session: Session, *, settings: Settings, user: User) -> None:
+    """Welcome a person whose account an administrator made, with a link to set their first password.
+
+    The link is an ordinary reset link that lives longer (people do not read work mail within the hour).
+    """
+    token = _password_link(session, user=user, valid_for=dt.timedelta(days=settings.invitation_days))
+    with using_locale(user.locale):
+        subject = _("Your Klasteris account is ready")
+        body = _(
+            "Hello %(name)s,\n\n"
+            "An account on Klasteris, the learning platform of the social cluster programme, has been "
+            "made for you with this email address. Open this link to choose your password:\n\n%(link)s\n\n"
+            "The link works once and expires in %(days)s days. "
+            "If you did not expect this message, you can ignore it.\n",
+            name=user.full_name,
+            link=f"{settings.base_url}/reset-password/{token}",
+            days=settings.invitation_days,
+        )
+    send_mail(settings, to=user.email, subject=subject, body=body)
 
 
 def valid_reset_token(session: Session, *, token: str) -> PasswordResetToken:

@@ -22,6 +22,8 @@ class Role(StrEnum):
     LEARNER = "learner"
     TRAINER = "trainer"
     ADMIN = "admin"
+    # Sees the reports of one organisation (their own, users.organisation_id) and nothing else extra.
+    ORG_MANAGER = "org_manager"
 
 
 class Principal(Protocol):
@@ -82,6 +84,8 @@ PUBLIC = Policy("public", login_required=False)
 SIGNED_IN = Policy("signed_in", login_required=True)
 TRAINER = Policy("trainer", login_required=True, roles=frozenset({Role.TRAINER, Role.ADMIN}))
 ADMIN = Policy("admin", login_required=True, roles=frozenset({Role.ADMIN}))
+# Reports: administrators see every organisation, organisation managers only their own (checked by the service).
+MANAGER = Policy("manager", login_required=True, roles=frozenset({Role.ADMIN, Role.ORG_MANAGER}))
 
 
 @dataclass(frozen=True)

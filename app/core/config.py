@@ -49,9 +49,12 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=8 * 60, ge=5)
     session_max_days: int = Field(default=14, ge=1)
     password_reset_minutes: int = Field(default=60, ge=5)
+    invitation_days: int = Field(default=14, ge=1)
     login_max_failures_per_account: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # Requests per API token per minute (a fixed window kept on the token's row, shared by every worker).
+    api_rate_limit_per_minute: int = Field(default=120, ge=1)
 
     @field_validator("locales", mode="before")
     @classmethod

@@ -6,10 +6,12 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
+from app.accounts.panels import add_person_panel
 from app.core.events import CourseRulesChanged, LearnerProgressChanged, subscribe
 from app.progress.certificates import issue_certificate
 from app.progress.completion import on_course_rules, on_learner_progress
 from app.progress.models import CourseCompletion
+from app.progress.person_places import course_places_panel
 
 
 def certify(session: Session, completion: CourseCompletion) -> None:
@@ -23,3 +25,4 @@ _on_course_rules = partial(on_course_rules, on_completed=certify)
 def connect() -> None:
     subscribe(LearnerProgressChanged, _on_learner_progress)
     subscribe(CourseRulesChanged, _on_course_rules)
+    add_person_panel(course_places_panel)  # the administrator's person page lists course places

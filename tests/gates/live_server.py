@@ -21,8 +21,10 @@ import uvicorn
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.accounts.import_apply import create_import
 from app.accounts.models import User
 from app.accounts.service import create_user, request_password_reset, seed_partner_organisations
+from app.api.tokens import create_token, new_form_nonce
 from app.core.access import Role
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
@@ -121,6 +123,35 @@ def _complete_course(session: Session, learner: User, code: str) -> None:
     )
 
 
+# A list to import with one new person, one who already has an account and one row with a mistake, in the
+# `;`-separated form Excel writes in a Lithuanian locale.
+IMPORT_LIST = (
+    "email;full name;organisation;job title;role;locale\n"
+    "ruta.naujoji@example.lt;Rūta Naujoji;{organisation};Socialinė darbuotoja;learner;lt\n"
+    "{existing};Esama Paskyra;{organisation};;learner;lt\n"
+    "ne-adresas;Be Adreso;{organisation};;learner;lt\n"
+)
+
+
+def _add_administration_records(session: Session, settings: Settings, accounts: Mapping[str, Account]) -> None:
+    """An import waiting for confirmation and an API token, so their pages have something to show."""
+    admin_email = next((account.email for account in accounts.values() if Role.ADMIN in account.roles), None)
+    if admin_email is None:
+        return
+    admin = session.scalars(select(User).where(User.email == admin_email)).one()
+    organisation = first_organisation(session)
+    listing = IMPORT_LIST.format(organisation=organisation.name_lt, existing=admin_email)
+    create_import(session, actor=admin, file_name="darbuotojai.csv", data=listing.encode("utf-8-sig"))
+    create_token(
+        session,
+        secret=settings.secret_key.get_secret_value().encode(),
+        nonce=new_form_nonce(),
+        name="Personalo sistema",
+        organisation_id=organisation.id,
+        by=admin,
+    )
+
+
 def live_settings(directory: Path, base_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -161,6 +192,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
                 )
                 accounts[name] = account
             _add_courses(session, settings, accounts)
+            _add_administration_records(session, settings, accounts)
         reset_token = _issue_reset_token(settings, engine, next(iter(accounts.values())).email)
     finally:
         engine.dispose()

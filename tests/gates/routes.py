@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.accounts.models import User
+from app.accounts.models import User, UserImport
 from app.accounts.service import SESSION_COOKIE, start_session
-from app.core.access import ADMIN, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
+from app.api.models import ApiToken
+from app.core.access import ADMIN, MANAGER, PUBLIC, SIGNED_IN, TRAINER, Policy, Role, RouteInfo, app_routes
 from app.core.config import Settings
 from app.core.db import utcnow
+from app.core.security import new_token, token_digest
 from app.courses.content import ContentError, load_content
 from app.courses.models import Course, CourseRole, Enrolment
 from app.progress.certificates import issue_certificate
@@ -43,7 +45,16 @@ PATH_SAMPLES: dict[str, str] = {
     "programme_code": "SC",
 }
 # Ids of rows in the sample course, different on every run: filled in by `refresh_object_samples`.
-OBJECT_SAMPLE_NAMES = ("question_id", "attempt_id", "certificate_code", "toolkit_id")
+OBJECT_SAMPLE_NAMES = (
+    "question_id",
+    "attempt_id",
+    "certificate_code",
+    "toolkit_id",
+    "organisation_id",
+    "user_id",
+    "import_id",
+    "token_id",
+)
 
 
 def refresh_object_samples(db: Session, settings: Settings) -> None:
@@ -79,7 +90,21 @@ def refresh_object_samples(db: Session, settings: Settings) -> None:
     )
     assert toolkit_id is not None, "the sample course has no course-only toolkit"
     PATH_SAMPLES["toolkit_id"] = str(toolkit_id)
+    _administration_samples(db, learner)
     db.commit()
+
+
+def _administration_samples(db: Session, learner: User) -> None:
+    """An organisation, a person, a bulk import and an API token for the administration pages."""
+    PATH_SAMPLES["organisation_id"] = str(learner.organisation_id)
+    PATH_SAMPLES["user_id"] = str(learner.id)
+    uploader = make_user(db, roles={Role.ADMIN})
+    user_import = UserImport(created_by_id=uploader.id, file_name="people.csv", file_sha256="0" * 64, rows=[])
+    token = ApiToken(name="HR system", token_prefix="kls_sample", token_digest=token_digest(new_token()))
+    db.add_all([user_import, token])
+    db.flush()
+    PATH_SAMPLES["import_id"] = str(user_import.id)
+    PATH_SAMPLES["token_id"] = str(token.id)
 
 
 def _sample_attempt(db: Session, user: User, *, is_preview: bool) -> QuizAttempt:
@@ -97,10 +122,18 @@ ROLE_GRANTS: dict[str, set[Role] | None] = {
     "admin": {Role.ADMIN, Role.TRAINER, Role.LEARNER},
     # Same role as "trainer", but teaching a different course than the sample one.
     "trainer-of-another-course": {Role.TRAINER, Role.LEARNER},
+    # Reads the reports of their own organisation (the first partner, like every account made here).
+    "org-manager": {Role.ORG_MANAGER, Role.LEARNER},
 }
 
 # The least-privileged role each policy admits: bad-input checks act as that person.
-LEAST_ROLE: dict[Policy, str] = {PUBLIC: "anonymous", SIGNED_IN: "learner", TRAINER: "trainer", ADMIN: "admin"}
+LEAST_ROLE: dict[Policy, str] = {
+    PUBLIC: "anonymous",
+    SIGNED_IN: "learner",
+    TRAINER: "trainer",
+    MANAGER: "org-manager",
+    ADMIN: "admin",
+}
 
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 

@@ -6,8 +6,10 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session
 
+from app.api.auth import ApiTokenPolicy
 from app.core.access import app_routes
 from app.core.config import Settings
+from tests.api.api_setup import api_client, issue_token
 from tests.factories import csrf_from
 from tests.gates.routes import ROLE_GRANTS, Endpoint, client_as, endpoints, missing_path_samples
 
@@ -23,18 +25,21 @@ def undeclared_routes(app: FastAPI) -> list[str]:
 SAMPLE_ANSWERS = {("GET", "/reset-password/{token}"): 400}
 
 
+# Signed-in people who neither learn nor teach in the sample course.
+OUTSIDERS = ("trainer-of-another-course", "org-manager")
+
 # Where a role's answer differs from its policy's rule for a reason of the domain, not of access.
 ROLE_EXCEPTIONS = {
     # Anyone signed in may open the quiz page, but only the course's learners and trainers may start it.
-    ("POST", "/courses/{code}/quiz/start", "trainer-of-another-course"): "forbidden",
+    **{("POST", "/courses/{code}/quiz/start", role): "forbidden" for role in OUTSIDERS},
     # The sample certificate belongs to another learner: only its holder and administrators may download it.
     **{
-        ("GET", "/my/certificates/{certificate_code}", role): "not found"
-        for role in ("learner", "trainer", "trainer-of-another-course")
+        ("GET", "/my/certificates/{certificate_code}", role): "not found" for role in ("learner", "trainer", *OUTSIDERS)
     },
-    # The sample toolkit is shared with its course only: another course's trainer does not see that it exists.
+    # The sample toolkit is shared with its course only: people outside the course do not see that it exists.
     **{
-        (method, path, "trainer-of-another-course"): "not found"
+        (method, path, role): "not found"
+        for role in OUTSIDERS
         for method, path in (
             ("GET", "/toolkits/{toolkit_id}"),
             ("GET", "/toolkits/{toolkit_id}/download"),
@@ -51,6 +56,9 @@ def expected_outcome(endpoint: Endpoint, role: str) -> str:
     if exception:
         return exception
     policy, grants, path = endpoint.policy, ROLE_GRANTS[role], endpoint.route.path
+    # The API admits bearer tokens only: a browser session, even an administrator's, is not one.
+    if isinstance(policy, ApiTokenPolicy):
+        return "token required"
     if not policy.login_required:
         return "allowed"
     if grants is None:
@@ -66,6 +74,8 @@ def expected_outcome(endpoint: Endpoint, role: str) -> str:
 def observed_outcome(endpoint: Endpoint, status: int, location: str) -> str:
     if status == 303 and location.startswith("/login?next="):
         return "login"
+    if status == 401:
+        return "token required"
     if status == 403:
         return "forbidden"
     if status == 404:
@@ -120,10 +130,18 @@ def test_each_role_gets_what_each_route_policy_promises(
             mismatches.append(f"{endpoint} as {role}: expected {want}, got {got} ({response.status_code})")
         checked += 1
     assert checked >= len(list(endpoints(app))) > 0
-    assert mismatches == []
+    assert mismatches == [], "\n".join(mismatches)
 
 
 def test_matrix_covers_every_route(app: FastAPI) -> None:
     covered = {(endpoint.route.path, endpoint.method) for endpoint in endpoints(app)}
     served = {(route.path, method) for route in app_routes(app) for method in route.methods}
     assert covered == served
+
+
+def test_every_api_route_admits_a_valid_token(app: FastAPI, db: Session) -> None:
+    api_endpoints = [endpoint for endpoint in endpoints(app) if isinstance(endpoint.policy, ApiTokenPolicy)]
+    client = api_client(app, issue_token(db))
+    answers = {str(endpoint): client.request(endpoint.method, endpoint.url).status_code for endpoint in api_endpoints}
+    assert api_endpoints
+    assert {name: status for name, status in answers.items() if status != 200} == {}

@@ -3,7 +3,7 @@
 How the crawl works
 - `live_server.py` builds a fresh committed SQLite database (partner organisations, one account per role, one
   valid password-reset token) and serves the app with uvicorn on a free loopback port.
-- For each visitor (anonymous, learner, trainer, admin) and locale, a fresh browser context signs in through the
+- For each visitor (anonymous, learner, trainer, admin, administrator, org-manager) and locale, a fresh browser context signs in through the
   real /login form (except anonymous), opens `/?lang=<locale>` and the visitor's start pages, then follows
   same-origin `<a href>` links and GET `<form>`s (submitted with their default values) breadth-first, at most
   MAX_PAGES_PER_CRAWL checked pages. POST forms are never submitted.
@@ -79,7 +79,7 @@ AXE_OPTIONS = {
 }
 DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 NARROW_VIEWPORT = {"width": 360, "height": 800}
-MAX_PAGES_PER_CRAWL = 60
+MAX_PAGES_PER_CRAWL = 70
 # Redirects to already-checked pages and non-HTML responses cost a navigation without adding a page.
 MAX_NAVIGATIONS_PER_CRAWL = 3 * MAX_PAGES_PER_CRAWL
 PAGE_TIMEOUT_MS = 15_000
@@ -129,13 +129,37 @@ _TOOLKIT_TRAINER_PAGES = {
     "/toolkits/{toolkit_id}/delete",
 }
 _TOOLKIT_ADMIN_PAGES = {"/admin/toolkits/deleted", "/programmes/{programme_code}/toolkits/upload"}
+_REPORT_PAGES = {"/reports", "/reports/completions", "/reports/indicators"}
+# The administration area has its own crawl (the "administrator" visitor), so that it is not cut short by the
+# course pages the "admin" visitor already covers.
+_ADMINISTRATION_PAGES = {
+    "/admin",
+    "/admin/audit",
+    "/admin/users",
+    "/admin/users/{user_id:int}",
+    "/admin/users/{user_id:int}/edit",
+    "/admin/users/{user_id}/anonymise",
+    "/admin/organisations",
+    "/admin/organisations/new",
+    "/admin/organisations/{organisation_id:int}/edit",
+    "/admin/organisations/{organisation_id:int}/merge",
+    "/admin/users/import",
+    "/admin/users/imports",
+    "/admin/users/import/{import_id:int}",
+    "/admin/api-tokens",
+    "/admin/api-tokens/revoked",
+    "/admin/api-tokens/{token_id}/revoke",
+    "/api/v1/docs",
+    "/my/data",
+} | _REPORT_PAGES
 MUST_REACH: dict[str, set[str]] = {
     "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
     "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"}
     | _COURSE_PAGES
     | _QUIZ_PAGES
     | _LEARNER_PROGRESS_PAGES
-    | _TOOLKIT_PAGES,
+    | _TOOLKIT_PAGES
+    | {"/my/data"},
     "trainer": {"/", "/profile", "/profile/password"}
     | _TRAINER_PAGES
     | _COURSE_PAGES
@@ -147,7 +171,10 @@ MUST_REACH: dict[str, set[str]] = {
     | _ADMIN_PAGES
     | _TOOLKIT_PAGES
     | _TOOLKIT_TRAINER_PAGES
-    | _TOOLKIT_ADMIN_PAGES,
+    | _TOOLKIT_ADMIN_PAGES
+    | {"/admin/courses/{code}/trainers", "/admin/courses/{code}/enrol"},
+    "administrator": {"/", "/profile"} | _ADMINISTRATION_PAGES,
+    "org-manager": {"/", "/profile", "/my/data"} | _REPORT_PAGES,
 }
 
 
@@ -175,6 +202,8 @@ VISITORS = (
     Visitor("learner", frozenset({Role.LEARNER}), ("lt", "en"), ("/profile",)),
     Visitor("trainer", frozenset({Role.TRAINER, Role.LEARNER}), ("lt", "en"), ("/profile",)),
     Visitor("admin", frozenset({Role.ADMIN, Role.TRAINER, Role.LEARNER}), ("lt", "en"), ("/profile",)),
+    Visitor("administrator", frozenset({Role.ADMIN}), ("lt", "en"), ("/admin",)),
+    Visitor("org-manager", frozenset({Role.ORG_MANAGER, Role.LEARNER}), ("lt", "en"), ("/profile",)),
 )
 CRAWLS = [
     pytest.param(visitor, locale, id=f"{visitor.name}-{locale}") for visitor in VISITORS for locale in visitor.locales
@@ -286,14 +315,24 @@ def _route_templates() -> list[tuple[re.Pattern[str], str]]:
     templates = []
     for route in app_routes(app):
         if "GET" in route.methods and "{" in route.path:
-            regex = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(route.path))
+            # `{id:int}` matches digits only, so that /admin/users/import is not taken for a person's page.
+            regex = re.sub(r"\\{\w+:int\\}", r"\\d+", re.escape(route.path))
+            regex = re.sub(r"\\{\w+\\}", "[^/]+", regex)
             templates.append((re.compile(f"^{regex}$"), route.path))
     return templates
+
+
+@functools.cache
+def _static_paths() -> frozenset[str]:
+    app = create_app(Settings(_env_file=None))  # type: ignore[call-arg]
+    return frozenset(route.path for route in app_routes(app) if "GET" in route.methods and "{" not in route.path)
 
 
 def route_pattern(url: str) -> str:
     """The page's route template (ids, codes and tokens as placeholders); the query string does not count."""
     path = urlsplit(url).path or "/"
+    if path in _static_paths():
+        return path
     for regex, template in _route_templates():
         if regex.match(path):
             return template
