@@ -11,29 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Organisation, User
-from app.accounts.service import SESSION_COOKIE, start_session
 from app.api.models import ApiToken
 from app.audit.service import AuditAction, entries_for
 from app.core.access import Role
 from app.core.config import Settings
 from app.core.security import new_token, token_digest
+from tests.accounts.admin_setup import post, signed_in
 from tests.factories import csrf_from, make_user
 from tests.gates.queries import assert_constant_queries
 
 _numbers = itertools.count(1)
-
-
-def signed_in(app: FastAPI, db: Session, settings: Settings, user: User) -> TestClient:
-    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
-    token = start_session(db, settings=settings, user=user, ip_address="127.0.0.1", user_agent="tests")
-    db.commit()
-    client.cookies.set(SESSION_COOKIE, token)
-    return client
-
-
-def post(client: TestClient, url: str, data: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    token = csrf_from(client.get("/profile").text)
-    return client.post(url, data={"csrf_token": token, **(data or {})})
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from app.accounts import people
 from app.accounts.models import Organisation, User, UserRole
-from app.accounts.service import SESSION_COOKIE, start_session
 from app.audit.service import AuditAction, entries_for
 from app.core.access import Role
 from app.core.config import Settings
@@ -20,24 +19,11 @@ from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.courses.models import Course, CourseRole, Enrolment, Programme
 from app.progress.models import CompletionState, CourseCompletion
+from tests.accounts.admin_setup import post, signed_in
 from tests.factories import csrf_from, make_user, outbox_messages
 from tests.gates.queries import assert_constant_queries
 
 _numbers = itertools.count(1)
-
-
-def signed_in(app: FastAPI, db: Session, settings: Settings, user: User) -> TestClient:
-    """A browser of its own with a session for `user` (made directly: no password hashing)."""
-    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
-    token = start_session(db, settings=settings, user=user, ip_address="127.0.0.1", user_agent="tests")
-    db.commit()
-    client.cookies.set(SESSION_COOKIE, token)
-    return client
-
-
-def post(client: TestClient, url: str, data: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    token = csrf_from(client.get("/profile").text)
-    return client.post(url, data={"csrf_token": token, **(data or {})})
 
 
 @pytest.fixture
