@@ -540,9 +540,13 @@ def export_completions(
 
 
 def main() -> None:
+    from app.events import wiring as events_wiring
     from app.progress.wiring import connect
+    from app.surveys import wiring as surveys_wiring
     from app.toolkits import wiring as toolkits_wiring
 
     connect()  # lesson ticks and quiz grades made by commands move completion too
     toolkits_wiring.connect()
+    events_wiring.connect()
+    surveys_wiring.connect(Settings())  # survey invitations after `progress recompute` are emailed too
     cli()

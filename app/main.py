@@ -36,6 +36,10 @@ from app.core.middleware import (
 from app.core.templating import STATIC_DIR, make_templates, render
 from app.courses.staff_web import router as course_staff_router
 from app.courses.web import router as courses_router
+from app.events import wiring as events_wiring
+from app.events.attendance_web import router as attendance_router
+from app.events.manage_web import router as event_manage_router
+from app.events.web import router as events_router
 from app.privacy.web import router as privacy_router
 from app.progress import wiring as progress_wiring
 from app.progress.manage_web import router as progress_manage_router
@@ -47,6 +51,9 @@ from app.quizzes.web import router as quizzes_router
 from app.reports.indicators_web import router as indicators_router
 from app.reports.web import router as reports_router
 from app.site.web import router as site_router
+from app.surveys import wiring as surveys_wiring
+from app.surveys.manage_web import router as survey_manage_router
+from app.surveys.web import router as surveys_router
 from app.toolkits import wiring as toolkits_wiring
 from app.toolkits.backends import make_storage
 from app.toolkits.manage_web import STREAMED_UPLOAD_PATHS
@@ -120,6 +127,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings) -> FastAPI:
     progress_wiring.connect()  # completion follows lesson ticks and quiz grades from here on
     toolkits_wiring.connect()  # the course page lists the course's toolkits
+    events_wiring.connect()
+    surveys_wiring.connect(settings)  # invitations (and their mail) follow events held and courses completed
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -163,6 +172,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_tokens_router)
     app.include_router(api_v1_router)
     app.include_router(audit_router)
+    app.include_router(events_router)
+    app.include_router(event_manage_router)
+    app.include_router(attendance_router)
+    app.include_router(surveys_router)
+    app.include_router(survey_manage_router)
     static = StaticFiles(directory=STATIC_DIR)
     app.mount("/static", static, name="static")
     app.router.routes[-1].access_policy = PUBLIC  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from app.courses.models import (
     SearchTerm,
     Section,
 )
+from app.events.models import CalendarFeed, EventCourse, EventRegistration, EventTrainer, TrainingEvent
 from app.progress.models import Certificate, CompletionCriteria, CourseCompletion
 from app.quizzes.models import (
     AttemptQuestion,
@@ -37,21 +38,26 @@ from app.quizzes.models import (
     QuizGrade,
     QuizSlot,
 )
+from app.surveys.models import Survey, SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyTarget
 from app.toolkits.models import Toolkit, ToolkitVersion
 
 __all__ = [
     "ApiToken",
-    "AuditEntry",
     "AttemptQuestion",
+    "AuditEntry",
     "Base",
+    "CalendarFeed",
     "Certificate",
-    "CompletionCriteria",
     "Competency",
     "CompetencyArea",
     "CompetencyLevel",
+    "CompletionCriteria",
     "Course",
     "CourseCompletion",
     "Enrolment",
+    "EventCourse",
+    "EventRegistration",
+    "EventTrainer",
     "GlossaryTerm",
     "Lesson",
     "LessonCompletion",
@@ -69,8 +75,15 @@ __all__ = [
     "QuizSlot",
     "SearchTerm",
     "Section",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "SurveyTarget",
     "Toolkit",
     "ToolkitVersion",
+    "TrainingEvent",
     "User",
     "UserImport",
     "UserRole",

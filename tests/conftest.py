@@ -23,10 +23,12 @@ from app.core.db import make_engine
 from app.core.deps import get_reading_session, get_session
 from app.courses.content import load_content
 from app.courses.importer import SyncSummary, sync_content
+from app.events import wiring as events_wiring
 from app.main import create_app
 from app.progress.rules import sync_criteria_and_recompute
 from app.progress.wiring import certify, connect
 from app.quizzes.content_sync import sync_course_quizzes
+from app.surveys import wiring as surveys_wiring
 from app.toolkits import wiring as toolkits_wiring
 from tests.factories import seed_organisations
 
@@ -51,6 +53,8 @@ def progress_follows_events() -> None:
     """As in the app and the CLI: lesson ticks and quiz grades move course completion (tests without an app too)."""
     connect()
     toolkits_wiring.connect()
+    events_wiring.connect()
+    surveys_wiring.connect()
 
 
 @pytest.fixture(scope="session")

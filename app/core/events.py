@@ -30,7 +30,22 @@ class CourseRulesChanged:
     course_id: int
 
 
-Event = LearnerProgressChanged | CourseRulesChanged
+@dataclass(frozen=True)
+class CourseCompleted:
+    """A learner's completion of a course was recorded (once; published by progress, e.g. for surveys)."""
+
+    user_id: int
+    course_id: int
+
+
+@dataclass(frozen=True)
+class TrainingEventHeld:
+    """A training event was marked as held: its participants may now be asked for feedback."""
+
+    event_id: int
+
+
+Event = LearnerProgressChanged | CourseRulesChanged | CourseCompleted | TrainingEventHeld
 Handler = Callable[[Session, Any], None]
 
 _handlers: dict[type, list[Handler]] = {}

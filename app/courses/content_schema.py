@@ -57,7 +57,8 @@ class CompletionRules(Strict):
     """What completing the course requires; administrators may change it in the application later."""
 
     lessons: bool = True  # every lesson marked complete
-    quiz: bool = True  # the course quiz passed (grade at least the pass mark)
+    quiz: bool | None = None  # the course quiz passed (grade at least the pass mark); unset: when there is a quiz
+    attendance: bool = False  # attended a training event linked to the course (marked "attended" by a trainer)
 
 
 class QuizSettings(Strict):
@@ -87,8 +88,9 @@ class CourseFile(Strict):
     @model_validator(mode="after")
     def _completion_needs_what_exists(self) -> CourseFile:
         if self.completion is not None:
-            if not (self.completion.lessons or self.completion.quiz):
-                raise ValueError("completion must require the lessons, the quiz or both")
+            rules = self.completion_rules()
+            if not (rules["lessons"] or rules["quiz"] or rules.get("attendance")):
+                raise ValueError("completion must require the lessons, the quiz or attendance")
             if self.completion.quiz and self.quiz is None:
                 raise ValueError("completion requires a quiz but the course has no quiz settings")
         return self
@@ -96,7 +98,12 @@ class CourseFile(Strict):
     def completion_rules(self) -> dict[str, bool]:
         """The rules in force: the file's, else every lesson plus the quiz when there is one."""
         if self.completion is not None:
-            return self.completion.model_dump()
+            quiz = self.completion.quiz if self.completion.quiz is not None else self.quiz is not None
+            rules = {"lessons": self.completion.lessons, "quiz": quiz}
+            # Only when asked for: the rules' fingerprint of files without it stays what it was.
+            if self.completion.attendance:
+                rules["attendance"] = True
+            return rules
         return {"lessons": True, "quiz": self.quiz is not None}
 
 

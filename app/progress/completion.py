@@ -18,6 +18,14 @@ from sqlalchemy.orm import Session
 from app.core.db import utcnow
 from app.core.events import CourseRulesChanged, LearnerProgressChanged
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion
+from app.events.models import (
+    Attendance,
+    EventCourse,
+    EventRegistration,
+    EventStatus,
+    RegistrationStatus,
+    TrainingEvent,
+)
 from app.progress.models import CompletionCriteria, CompletionState, CourseCompletion
 from app.quizzes.models import Quiz, QuizAttempt, QuizGrade
 
@@ -26,6 +34,7 @@ from app.quizzes.models import Quiz, QuizAttempt, QuizGrade
 class Criteria:
     lessons: bool
     quiz: bool
+    attendance: bool = False  # attended a training event linked to the course
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class LearnerFacts:
     lesson_times: list[dt.datetime] = field(default_factory=list)  # completions of the course's current lessons
     quiz: QuizStanding | None = None  # None when never graded
     course_has_quiz: bool = False
+    # When the learner first attended a training event of the course (marked "attended"); None: never.
+    attended_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -54,19 +65,32 @@ class Outcome:
 
 
 def evaluate(criteria: Criteria, facts: LearnerFacts) -> Outcome:
-    """The learner's standing under the criteria; a quiz criterion on a course without a quiz is ignored."""
+    """The learner's standing under the criteria; a quiz criterion on a course without a quiz is ignored.
+
+    Attending a training event, when required, is one unit of the percentage, like the quiz.
+    """
     need_quiz = criteria.quiz and facts.course_has_quiz
+    need_attendance = criteria.attendance
     lessons_done = len(facts.lesson_times)
     quiz = facts.quiz
-    started = lessons_done > 0 or (quiz is not None and quiz.finished_attempts > 0)
+    attended = facts.attended_at is not None
+    started = lessons_done > 0 or (quiz is not None and quiz.finished_attempts > 0) or attended
     if not started:
         return Outcome(CompletionState.NOT_STARTED, 0)
-    units = (facts.lessons_total if criteria.lessons else 0) + (1 if need_quiz else 0)
+    units = (facts.lessons_total if criteria.lessons else 0) + (1 if need_quiz else 0) + (1 if need_attendance else 0)
     passed = quiz is not None and quiz.passed
-    done = (lessons_done if criteria.lessons else 0) + (1 if need_quiz and passed else 0)
+    done = (
+        (lessons_done if criteria.lessons else 0)
+        + (1 if need_quiz and passed else 0)
+        + (1 if need_attendance and attended else 0)
+    )
     lessons_met = not criteria.lessons or lessons_done >= facts.lessons_total
-    if units and lessons_met and (passed or not need_quiz):
-        times = [*(facts.lesson_times if criteria.lessons else []), *([quiz.passed_at] if need_quiz and quiz else [])]
+    if units and lessons_met and (passed or not need_quiz) and (attended or not need_attendance):
+        times = [
+            *(facts.lesson_times if criteria.lessons else []),
+            *([quiz.passed_at] if need_quiz and quiz else []),
+            *([facts.attended_at] if need_attendance else []),
+        ]
         return Outcome(CompletionState.COMPLETED, 100, max((t for t in times if t is not None), default=None))
     percent = min(99, 100 * done // units) if units else 0
     if need_quiz and quiz is not None and _out_of_attempts(quiz):
@@ -90,14 +114,18 @@ def _out_of_attempts(quiz: QuizStanding) -> bool:
 def file_criteria(course: Course) -> Criteria:
     """The rules course.yaml states (every lesson plus the quiz when it names none)."""
     rules = course.completion_rules or {}
-    return Criteria(lessons=bool(rules.get("lessons", True)), quiz=bool(rules.get("quiz", bool(course.quiz_settings))))
+    return Criteria(
+        lessons=bool(rules.get("lessons", True)),
+        quiz=bool(rules.get("quiz", bool(course.quiz_settings))),
+        attendance=bool(rules.get("attendance", False)),
+    )
 
 
 def criteria_for(session: Session, course: Course) -> Criteria:
     """The criteria in force: an administrator's or the last synced file's, else the file's rules."""
     row = session.get(CompletionCriteria, course.id)
     if row is not None:
-        return Criteria(lessons=row.require_lessons, quiz=row.require_quiz)
+        return Criteria(lessons=row.require_lessons, quiz=row.require_quiz, attendance=row.require_attendance)
     return file_criteria(course)
 
 
@@ -148,15 +176,44 @@ def _learner_facts(session: Session, course: Course, user_ids: Iterable[int] | N
                 max_attempts=quiz.max_attempts,
                 awaiting_grading=grade.user_id in waiting,
             )
+    attended = _attendance_times(session, course, learner_ids)
     return {
         user_id: LearnerFacts(
             lessons_total=len(lesson_ids),
             lesson_times=sorted(times.get(user_id, [])),
             quiz=standings.get(user_id),
             course_has_quiz=quiz is not None,
+            attended_at=attended.get(user_id),
         )
         for user_id in learner_ids
     }
+
+
+def _attendance_times(session: Session, course: Course, learner_ids: list[int]) -> dict[int, dt.datetime]:
+    """Per learner, when they first attended a training event linked to the course that counts toward it.
+
+    "Attended" is the trainer's mark; the event need not be marked held yet (the mark shows it took place),
+    but a cancelled event never counts. The moment is the event's end, or the marking if that came earlier.
+    """
+    rows = session.execute(
+        select(EventRegistration.user_id, TrainingEvent.ends_at, EventRegistration.attendance_marked_at)
+        .join(TrainingEvent, TrainingEvent.id == EventRegistration.event_id)
+        .join(EventCourse, EventCourse.event_id == TrainingEvent.id)
+        .where(
+            EventCourse.course_id == course.id,
+            EventRegistration.user_id.in_(learner_ids),
+            EventRegistration.status == RegistrationStatus.REGISTERED.value,
+            EventRegistration.attendance == Attendance.ATTENDED.value,
+            TrainingEvent.counts_toward_completion.is_(True),
+            TrainingEvent.status != EventStatus.CANCELLED.value,
+        )
+    )
+    first: dict[int, dt.datetime] = {}
+    for user_id, ends_at, marked_at in rows:
+        moment = min(ends_at, marked_at) if marked_at is not None else ends_at
+        if user_id not in first or moment < first[user_id]:
+            first[user_id] = moment
+    return first
 
 
 # --- recording --------------------------------------------------------------------------------------

@@ -6,11 +6,8 @@ import datetime
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-import font_source_sans_pro
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -19,8 +16,6 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -34,10 +29,8 @@ from reportlab.platypus import (
 )
 
 from app.core.i18n import _, format_date_local, ngettext, using_locale
+from app.core.pdf_fonts import BOLD, ITALIC, REGULAR, register_fonts
 
-REGULAR = "SourceSansPro"
-BOLD = "SourceSansPro-Bold"
-ITALIC = "SourceSansPro-Italic"
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 NAVY = colors.HexColor("#1f3a5f")
@@ -86,16 +79,6 @@ class ProfileDocument:
     levels: list[tuple[int, str]]
     competencies: list[ProfileCompetency]
     site_url: str
-
-
-@cache
-def register_fonts() -> None:
-    """Register the TrueType faces once per process; Helvetica has no glyphs for ą č ę ė į š ų ū ž."""
-    folder = Path(font_source_sans_pro.__file__).parent / "files"
-    for name, filename in ((REGULAR, "Regular"), (BOLD, "Bold"), (ITALIC, "It")):
-        pdfmetrics.registerFont(TTFont(name, str(folder / f"SourceSansPro-{filename}.ttf")))
-    # No bold italic face is shipped in our set: <b><i> falls back to bold.
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
 
 
 def _style(

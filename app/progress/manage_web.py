@@ -87,7 +87,11 @@ def _criteria_page(
 @router.get("/admin/courses/{code}/completion", name="completion_criteria")
 def criteria_form(request: Request, code: str, session: SessionDep, _user: AdminUser) -> Response:
     current = rules.criteria_page(session, code=code).criteria
-    values = {"require_lessons": current.lessons, "require_quiz": current.quiz}
+    values = {
+        "require_lessons": current.lessons,
+        "require_quiz": current.quiz,
+        "require_attendance": current.attendance,
+    }
     return _criteria_page(request, session, code, values, {})
 
 
@@ -98,7 +102,7 @@ def criteria_save(request: Request, code: str, session: SessionDep, user: AdminU
         rules.save_criteria(
             session,
             code=code,
-            criteria=Criteria(lessons=data.require_lessons, quiz=data.require_quiz),
+            criteria=Criteria(lessons=data.require_lessons, quiz=data.require_quiz, attendance=data.require_attendance),
             by=user,
             on_completed=certify,
         )

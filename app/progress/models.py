@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import TypedDict
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from app.core.db import Base, IdMixin, UTCDateTime, utcnow
@@ -45,6 +45,8 @@ class CompletionCriteria(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
     require_lessons: Mapped[bool] = mapped_column(Boolean, default=True)
     require_quiz: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Attended (marked "attended") at least one held training event linked to the course that counts toward it.
+    require_attendance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Fingerprint of the file's rules last applied: a sync re-applies them only when the file changed,
     # so an administrator's edit survives ordinary re-imports.
     source_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -46,6 +46,7 @@ def sync_criteria_and_recompute(
         if row.source_hash != source_hash:  # the file changed (or is new): it wins over earlier edits
             criteria = file_criteria(course)
             row.require_lessons, row.require_quiz = criteria.lessons, criteria.quiz
+            row.require_attendance = criteria.attendance
             row.source_hash = source_hash
             row.updated_at = utcnow()
             row.updated_by_id = None
@@ -79,13 +80,14 @@ def save_criteria(
     page = criteria_page(session, code=code)
     if criteria.quiz and not page.has_quiz:
         raise Unprocessable(_("This course has no quiz, so passing it cannot be required."), field="require_quiz")
-    if not (criteria.lessons or criteria.quiz):
+    if not (criteria.lessons or criteria.quiz or criteria.attendance):
         raise Unprocessable(_("Choose at least one requirement."), field="require_lessons")
     row = page.row
     if row is None:
         row = CompletionCriteria(course_id=page.course.id, source_hash=fingerprint(page.course.completion_rules or {}))
         session.add(row)
     row.require_lessons, row.require_quiz = criteria.lessons, criteria.quiz
+    row.require_attendance = criteria.attendance
     row.updated_at = utcnow()
     row.updated_by_id = by.id
     session.flush()

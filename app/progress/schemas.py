@@ -16,6 +16,7 @@ class CriteriaForm(BaseModel):
 
     require_lessons: bool = False
     require_quiz: bool = False
+    require_attendance: bool = False
 
 
 class RevokeForm(BaseModel):

@@ -7,7 +7,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from app.accounts.panels import add_person_panel
-from app.core.events import CourseRulesChanged, LearnerProgressChanged, subscribe
+from app.core.events import CourseCompleted, CourseRulesChanged, LearnerProgressChanged, publish, subscribe
 from app.progress.certificates import issue_certificate
 from app.progress.completion import on_course_rules, on_learner_progress
 from app.progress.models import CourseCompletion
@@ -16,6 +16,8 @@ from app.progress.person_places import course_places_panel
 
 def certify(session: Session, completion: CourseCompletion) -> None:
     issue_certificate(session, completion)
+    # Higher packages (surveys) follow completions without progress knowing them.
+    publish(session, CourseCompleted(user_id=completion.user_id, course_id=completion.course_id))
 
 
 _on_learner_progress = partial(on_learner_progress, on_completed=certify)

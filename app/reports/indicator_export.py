@@ -25,6 +25,7 @@ from app.core.i18n import _, pick
 from app.core.spreadsheets import spreadsheet_safe
 from app.reports.indicators import IndicatorFilters, IndicatorsView, indicators_view
 from app.reports.scope import report_scope
+from app.surveys.results import MIN_RESPONSES
 
 SHARE_FORMAT = "0.0%"
 DAY_FORMAT = "yyyy-mm-dd"
@@ -48,8 +49,8 @@ def how_counted() -> list[tuple[str, str]]:
             _(
                 "Learners who started at least one course: they ticked a lesson, started a quiz attempt (trainers' "
                 "previews excluded) or have a completion record past “not started”. With a period: those whose "
-                "first such activity falls within it. Attendance at training events will count too once the events "
-                "module records events."
+                "first such activity falls within it. People who attended a training event held in the period "
+                "count too; someone who did both counts once."
             ),
         ),
         (
@@ -74,10 +75,26 @@ def how_counted() -> list[tuple[str, str]]:
             ),
         ),
         (
-            _("Training events and satisfaction"),
+            _("Training events held"),
             _(
-                "Not recorded yet – training events and surveys arrive with the events module. Satisfaction will be "
-                "the share of answers of 4 or 5."
+                "Training events marked as held whose start falls within the period. An organisation filter does "
+                "not narrow this count: people of every organisation may attend the same event."
+            ),
+        ),
+        (
+            _("Attendance at training events"),
+            _(
+                "Participants a trainer marked “attended” at those events; someone who attended two events counts "
+                "twice. With an organisation filter: the attendance of that organisation's people only."
+            ),
+        ),
+        (
+            _("Satisfaction rate (answers of 4 or 5)"),
+            _(
+                "Of every rating (1 to 5) in the satisfaction survey responses given within the period, for events "
+                "and courses together, the share of 4 and 5. Shown from %(num)s responses on; answers are "
+                "anonymous and carry no organisation, so with an organisation filter it is not shown.",
+                num=MIN_RESPONSES,
             ),
         ),
         (
@@ -91,8 +108,11 @@ def how_counted() -> list[tuple[str, str]]:
     ]
 
 
-def not_recorded() -> str:
-    return _("Not recorded yet – training events and surveys arrive with the events module")
+def satisfaction_unavailable(filters: IndicatorFilters) -> str:
+    """Why the satisfaction rate is not shown (it is None)."""
+    if filters.organisation_id is not None:
+        return _("Not shown for one organisation: survey answers are anonymous.")
+    return _("Not shown: fewer than %(num)s survey responses in this period.", num=MIN_RESPONSES)
 
 
 @dataclass(frozen=True)
@@ -178,9 +198,14 @@ def indicators_workbook(view: IndicatorsView, *, locale: str, generated_at: dt.d
             [_("Participants"), indicators.participants],
             [_("Completions"), indicators.completions],
             [_("Average quiz grade"), _share(average / 100) if average is not None else None],
-            [_("Training events held"), not_recorded()],
-            [_("Attendance at training events"), not_recorded()],
-            [_("Satisfaction rate (answers of 4 or 5)"), not_recorded()],
+            [_("Training events held"), indicators.training_events],
+            [_("Attendance at training events"), indicators.event_attendance],
+            [
+                _("Satisfaction rate (answers of 4 or 5)"),
+                _share(indicators.satisfaction_rate)
+                if indicators.satisfaction_rate is not None
+                else satisfaction_unavailable(filters),
+            ],
         ],
         widths=(36, 40),
     )
@@ -189,6 +214,7 @@ def indicators_workbook(view: IndicatorsView, *, locale: str, generated_at: dt.d
             summary.cell(row=row, column=2).number_format = DAY_FORMAT
     summary.cell(row=5, column=2).number_format = "yyyy-mm-dd hh:mm"
     summary.cell(row=9, column=2).number_format = SHARE_FORMAT
+    summary.cell(row=12, column=2).number_format = SHARE_FORMAT  # satisfaction rate (text when not shown)
 
     _fill(
         workbook.create_sheet(_sheet_name(_("Courses"))),

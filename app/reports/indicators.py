@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, select, union_all
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Organisation, User, UserRole
@@ -25,10 +25,12 @@ from app.core.errors import NotFound
 from app.core.forms import ChoiceId
 from app.core.i18n import _, collation_key
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion, Programme
+from app.events.models import Attendance, EventRegistration, EventStatus, RegistrationStatus, TrainingEvent
 from app.progress.models import CompletionState, CourseCompletion
 from app.quizzes.models import AttemptState, Quiz, QuizAttempt, QuizGrade
 from app.reports.charts import BarChart, indicator_charts, period_label
 from app.reports.scope import ReportScope
+from app.surveys.results import satisfaction_in_period
 
 Translations = dict[str, str]
 EARLIEST_DAY = dt.date(2000, 1, 1)
@@ -160,10 +162,10 @@ class ProgrammeIndicators:
     organisations: tuple[OrganisationFigures, ...]
     registrations: tuple[PeriodCount, ...]
     registrations_by: Literal["month", "year"]
-    # Training events, their attendance and survey answers arrive with the events module: None is
-    # "not recorded yet", which must never be shown as zero.
-    training_events: int | None = None
-    event_attendance: int | None = None
+    training_events: int = 0
+    event_attendance: int = 0
+    # None when it may not be shown (fewer survey responses than the anonymity threshold, or an
+    # organisation chosen: anonymous answers have none), which must never read as 0 %.
     satisfaction_rate: float | None = None
 
     @property
@@ -229,18 +231,52 @@ def _first_activity() -> Any:
 
 
 def _participants(session: Session, filters: IndicatorFilters) -> dict[int | None, int]:
+    """People whose first course activity falls in the period, or who attended a training event held in it.
+
+    UNION (not UNION ALL) counts someone who did both once.
+    """
     first = _first_activity()
     per_person = (
         select(first.c.user_id, func.min(first.c.first_at).label("first_at")).group_by(first.c.user_id).subquery()
     )
+    started = select(per_person.c.user_id.label("user_id")).where(*_within(per_person.c.first_at, filters))
+    attended = select(EventRegistration.user_id.label("user_id")).where(*_attended_held_event(filters))
+    people = union(started, attended).subquery("participants")
     rows = session.execute(
-        select(User.organisation_id, func.count(per_person.c.user_id))
-        .select_from(per_person)
-        .join(User, User.id == per_person.c.user_id)
-        .where(*_within(per_person.c.first_at, filters), *_of_organisation(filters))
+        select(User.organisation_id, func.count(people.c.user_id))
+        .select_from(people)
+        .join(User, User.id == people.c.user_id)
+        .where(*_of_organisation(filters))
         .group_by(User.organisation_id)
     )
     return {organisation_id: count for organisation_id, count in rows}
+
+
+def _held_in_period(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    return [TrainingEvent.status == EventStatus.HELD.value, *_within(TrainingEvent.starts_at, filters)]
+
+
+def _attended_held_event(filters: IndicatorFilters) -> list[ColumnElement[bool]]:
+    """Conditions on EventRegistration: marked attended at an event held (marked so) that started in the period."""
+    return [
+        EventRegistration.status == RegistrationStatus.REGISTERED.value,
+        EventRegistration.attendance == Attendance.ATTENDED.value,
+        exists().where(TrainingEvent.id == EventRegistration.event_id, *_held_in_period(filters)),
+    ]
+
+
+def _event_figures(session: Session, filters: IndicatorFilters) -> tuple[int, int]:
+    """(events held that started in the period, places marked "attended" at them), in one statement.
+
+    People of every organisation may attend one event, so an organisation filter narrows the attendance,
+    not the event count. Someone who attended two events counts twice in the attendance.
+    """
+    events = select(func.count(TrainingEvent.id)).where(*_held_in_period(filters))
+    attended = select(func.count(EventRegistration.id)).where(*_attended_held_event(filters))
+    if filters.organisation_id is not None:
+        attended = attended.join(User, User.id == EventRegistration.user_id).where(*_of_organisation(filters))
+    row = session.execute(select(events.scalar_subquery(), attended.scalar_subquery())).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 CourseOrganisation = tuple[int, int | None]
@@ -353,6 +389,16 @@ def _registration_series(by_month: Mapping[str, int]) -> tuple[tuple[PeriodCount
     return tuple(series), "month"
 
 
+def _satisfaction(session: Session, filters: IndicatorFilters) -> float | None:
+    """Share of ratings of 4 or 5 in the survey responses of the period (None below the anonymity threshold).
+
+    Answers are anonymous, so they have no organisation: with an organisation chosen it is not recorded.
+    """
+    if filters.organisation_id is not None:
+        return None
+    return satisfaction_in_period(session, date_from=filters.date_from, date_to=filters.date_to)
+
+
 def _organisations(session: Session) -> list[Organisation]:
     return list(session.scalars(select(Organisation).order_by(Organisation.id)))
 
@@ -370,6 +416,7 @@ def _compute(
     completions = _completions(session, filters)
     grades = _grades(session, filters)
     registrations, registrations_by = _registration_series(by_month)
+    training_events, event_attendance = _event_figures(session, filters)
 
     per_course: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     completions_by_organisation: dict[int | None, int] = defaultdict(int)
@@ -440,6 +487,9 @@ def _compute(
         organisations=tuple(rows),
         registrations=registrations,
         registrations_by=registrations_by,
+        training_events=training_events,
+        event_attendance=event_attendance,
+        satisfaction_rate=_satisfaction(session, filters),
     )
 
 

@@ -49,7 +49,9 @@ def _dashboard(
             "errors": errors,
             "query": f"?{query}" if query else "",
             "how_counted": indicator_export.how_counted(),
-            "not_recorded": indicator_export.not_recorded(),
+            "satisfaction_unavailable": (
+                indicator_export.satisfaction_unavailable(view.indicators.filters) if view.indicators else ""
+            ),
         },
         status_code=422 if errors else 200,
     )

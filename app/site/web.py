@@ -10,13 +10,18 @@ from app.accounts import service as accounts
 from app.accounts.deps import AdminUser, ManagerUser, OptionalUser
 from app.core.deps import SessionDep
 from app.core.templating import render
+from app.site.panels import home_panels
 
 router = APIRouter()
 
 
 @router.get("/", name="home")
 def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
-    return render(request, "site/home.html", {"organisations": accounts.list_organisations(session)})
+    return render(
+        request,
+        "site/home.html",
+        {"organisations": accounts.list_organisations(session), "panels": home_panels(session, user)},
+    )
 
 
 @router.get("/admin", name="administration")

@@ -6,6 +6,7 @@ HTTP from another thread, so it needs its own database whose rows are really com
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import socket
 import threading
@@ -27,16 +28,36 @@ from app.accounts.service import create_user, request_password_reset, seed_partn
 from app.api.tokens import create_token, new_form_nonce
 from app.core.access import Role
 from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.core.db import make_engine, make_sessionmaker, session_scope, utcnow
 from app.courses.content import ContentError, load_content
 from app.courses.importer import sync_content
 from app.courses.models import Course, Lesson
 from app.courses.service import assign_trainer, complete_lesson, enrol
+from app.events import wiring as events_wiring
+from app.events.models import (
+    Attendance,
+    EventCourse,
+    EventRegistration,
+    EventStatus,
+    EventTrainer,
+    RegistrationStatus,
+    TrainingEvent,
+)
 from app.main import create_app
 from app.progress.wiring import connect
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.content_sync import sync_course_quizzes
 from app.quizzes.models import Quiz
+from app.surveys import wiring as surveys_wiring
+from app.surveys.models import (
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyTarget,
+)
 from app.toolkits import wiring as toolkits_wiring
 from app.toolkits.backends import make_storage
 from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
@@ -152,6 +173,73 @@ def _add_administration_records(session: Session, settings: Settings, accounts: 
     )
 
 
+def _add_events_and_surveys(session: Session, accounts: Mapping[str, Account]) -> None:
+    """An open event and a held one (the trainer trains both, the learner is registered and attended the held
+    one), and a survey about the held event with three anonymous responses and the learner's invitation."""
+    users = {user.email: user for user in session.scalars(select(User))}
+    by_name = {name: users[account.email] for name, account in accounts.items()}
+    if "learner" not in by_name or "trainer" not in by_name:
+        return
+    learner, trainer = by_name["learner"], by_name["trainer"]
+    course_id = session.scalar(select(Course.id).where(Course.code == "SC1"))
+    assert course_id is not None
+    now = utcnow().replace(microsecond=0)
+    events = []
+    for days, status in ((14, EventStatus.OPEN), (-2, EventStatus.HELD)):
+        starts_at = now + dt.timedelta(days=days)
+        event = TrainingEvent(
+            title={"lt": f"Klasterių dirbtuvės ({status.value})", "en": f"Cluster workshop ({status.value})"},
+            description={"lt": "Praktinė diena savivaldybių komandoms.", "en": "A practical day for municipal teams."},
+            venue="Gedimino pr. 9, Vilnius",
+            country="LT",
+            time_zone="Europe/Vilnius",
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=6),
+            registration_deadline=starts_at,
+            capacity=20,
+            status=status.value,
+        )
+        event.courses = [EventCourse(course_id=course_id)]
+        event.trainers = [EventTrainer(user_id=trainer.id)]
+        session.add(event)
+        events.append(event)
+    session.flush()
+    held = events[1]
+    for event in events:
+        attended = Attendance.ATTENDED.value if event is held else None
+        session.add(
+            EventRegistration(
+                event_id=event.id, user_id=learner.id, status=RegistrationStatus.REGISTERED.value, attendance=attended
+            )
+        )
+    survey = Survey(title={"lt": "Mokymų vertinimas", "en": "Training feedback"})
+    survey.questions = [
+        SurveyQuestion(
+            position=1,
+            kind=QuestionKind.LIKERT.value,
+            text={"lt": "Mokymai buvo naudingi.", "en": "The training was useful."},
+        ),
+        SurveyQuestion(
+            position=2,
+            kind=QuestionKind.TEXT.value,
+            text={"lt": "Ką patobulinti?", "en": "What should be improved?"},
+            required=False,
+        ),
+    ]
+    session.add(survey)
+    session.flush()
+    target = SurveyTarget(survey_id=survey.id, event_id=held.id)
+    session.add(target)
+    session.flush()
+    session.add(SurveyInvitation(target_id=target.id, user_id=learner.id))
+    for rating in (5, 4, 3):
+        response = SurveyResponse(target_id=target.id, submitted_on=now.date(), language="lt")
+        session.add(response)
+        session.flush()
+        session.add(SurveyAnswer(response_id=response.id, question_id=survey.questions[0].id, likert=rating))
+    session.flush()
+
+
 def live_settings(directory: Path, base_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -172,6 +260,8 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
     """
     connect()  # completion and certificates follow the seeded lesson ticks and quiz grades
     toolkits_wiring.connect()
+    events_wiring.connect()
+    surveys_wiring.connect()
     engine = make_engine(settings.database_url)
     try:
         migrate(engine)
@@ -193,6 +283,7 @@ def seed_database(settings: Settings, roles_by_account: Mapping[str, set[Role]])
                 accounts[name] = account
             _add_courses(session, settings, accounts)
             _add_administration_records(session, settings, accounts)
+            _add_events_and_surveys(session, accounts)
         reset_token = _issue_reset_token(settings, engine, next(iter(accounts.values())).email)
     finally:
         engine.dispose()

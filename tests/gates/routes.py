@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,11 +21,14 @@ from app.core.db import utcnow
 from app.core.security import new_token, token_digest
 from app.courses.content import ContentError, load_content
 from app.courses.models import Course, CourseRole, Enrolment
+from app.events.calendar import calendar_feed, feed_token
+from app.events.models import EventCourse, EventStatus, EventTrainer, TrainingEvent
 from app.progress.certificates import issue_certificate
 from app.progress.models import CompletionState, CourseCompletion
 from app.quizzes.attempts import create_attempt, finish_attempt
 from app.quizzes.models import Question as BankQuestion
 from app.quizzes.models import Quiz, QuizAttempt
+from app.surveys.models import QuestionKind, Survey, SurveyInvitation, SurveyQuestion, SurveyTarget
 from app.toolkits.backends import make_storage
 from app.toolkits.content_import import load_toolkit_sources, sync_toolkits
 from app.toolkits.models import Toolkit
@@ -54,6 +58,12 @@ OBJECT_SAMPLE_NAMES = (
     "user_id",
     "import_id",
     "token_id",
+    "event_id",
+    "feed_token",
+    "survey_id",
+    "survey_question_id",
+    "target_id",
+    "invitation_id",
 )
 
 
@@ -91,6 +101,7 @@ def refresh_object_samples(db: Session, settings: Settings) -> None:
     assert toolkit_id is not None, "the sample course has no course-only toolkit"
     PATH_SAMPLES["toolkit_id"] = str(toolkit_id)
     _administration_samples(db, learner)
+    _event_samples(db, settings, learner, course_id)
     db.commit()
 
 
@@ -105,6 +116,42 @@ def _administration_samples(db: Session, learner: User) -> None:
     db.flush()
     PATH_SAMPLES["import_id"] = str(user_import.id)
     PATH_SAMPLES["token_id"] = str(token.id)
+
+
+def _event_samples(db: Session, settings: Settings, learner: User, course_id: int) -> None:
+    """An open event of the sample course with a survey attached, the learner's invitation and calendar feed.
+
+    The "trainer" visitor is made a trainer of this event as well (`_give_course_place`).
+    """
+    starts_at = (utcnow() + dt.timedelta(days=10)).replace(microsecond=0)
+    event = TrainingEvent(
+        title={"lt": "Mokymai", "en": "Training"},
+        description={},
+        country="LT",
+        time_zone="Europe/Vilnius",
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=6),
+        registration_deadline=starts_at,
+        capacity=10,
+        status=EventStatus.OPEN.value,
+    )
+    event.courses = [EventCourse(course_id=course_id)]
+    survey = Survey(title={"lt": "Apklausa", "en": "Survey"})
+    survey.questions = [SurveyQuestion(position=1, kind=QuestionKind.LIKERT.value, text={"lt": "Gerai", "en": "Good"})]
+    db.add_all([event, survey])
+    db.flush()
+    target = SurveyTarget(survey_id=survey.id, event_id=event.id)
+    db.add(target)
+    db.flush()
+    invitation = SurveyInvitation(target_id=target.id, user_id=learner.id)
+    db.add(invitation)
+    db.flush()
+    PATH_SAMPLES["event_id"] = str(event.id)
+    PATH_SAMPLES["survey_id"] = str(survey.id)
+    PATH_SAMPLES["survey_question_id"] = str(survey.questions[0].id)
+    PATH_SAMPLES["target_id"] = str(target.id)
+    PATH_SAMPLES["invitation_id"] = str(invitation.id)
+    PATH_SAMPLES["feed_token"] = feed_token(settings, calendar_feed(db, user_id=learner.id))
 
 
 def _sample_attempt(db: Session, user: User, *, is_preview: bool) -> QuizAttempt:
@@ -195,5 +242,7 @@ def _give_course_place(db: Session, user: User, role: str) -> None:
                 role=CourseRole.TRAINER if role == "trainer" else CourseRole.LEARNER,
             )
         )
+    if role == "trainer" and "event_id" in PATH_SAMPLES:
+        db.add(EventTrainer(event_id=int(PATH_SAMPLES["event_id"]), user_id=user.id))
     if db.scalar(select(Quiz.id).where(Quiz.course_id == course_id)) is not None:
         _sample_attempt(db, user, is_preview=role != "learner")

@@ -46,6 +46,12 @@ ROLE_EXCEPTIONS = {
             ("GET", "/toolkits/{toolkit_id}/versions/{number}/download"),
         )
     },
+    # The sample survey invitation is another person's: nobody else may see that it exists.
+    **{
+        (method, "/surveys/{invitation_id:int}", role): "not found"
+        for method in ("GET", "POST")
+        for role in ("learner", "trainer", "admin", *OUTSIDERS)
+    },
     # Earlier versions are for the people who maintain the toolkit (its course's trainers, administrators).
     ("GET", "/toolkits/{toolkit_id}/versions/{number}/download", "learner"): "not found",
 }
@@ -65,8 +71,10 @@ def expected_outcome(endpoint: Endpoint, role: str) -> str:
         return "login"
     if policy.roles and not (policy.roles & grants):
         return "forbidden"
-    # Course- and toolkit-scoped trainer pages hide other courses' things entirely, rather than admitting they exist.
-    if role == "trainer-of-another-course" and policy.roles and ("{code}" in path or "{toolkit_id}" in path):
+    # Trainer pages scoped to a course, toolkit, event or survey result hide other trainers' things entirely,
+    # rather than admitting they exist.
+    scoped = ("{code}", "{toolkit_id}", "{event_id", "{target_id")
+    if role == "trainer-of-another-course" and policy.roles and any(marker in path for marker in scoped):
         return "not found"
     return "allowed"
 

@@ -79,7 +79,7 @@ AXE_OPTIONS = {
 }
 DESKTOP_VIEWPORT = {"width": 1280, "height": 800}
 NARROW_VIEWPORT = {"width": 360, "height": 800}
-MAX_PAGES_PER_CRAWL = 70
+MAX_PAGES_PER_CRAWL = 80
 # Redirects to already-checked pages and non-HTML responses cost a navigation without adding a page.
 MAX_NAVIGATIONS_PER_CRAWL = 3 * MAX_PAGES_PER_CRAWL
 PAGE_TIMEOUT_MS = 15_000
@@ -130,6 +130,24 @@ _TOOLKIT_TRAINER_PAGES = {
 }
 _TOOLKIT_ADMIN_PAGES = {"/admin/toolkits/deleted", "/programmes/{programme_code}/toolkits/upload"}
 _REPORT_PAGES = {"/reports", "/reports/completions", "/reports/indicators"}
+_EVENT_PAGES = {"/events", "/events/{event_id:int}"}
+_EVENT_TRAINER_PAGES = {
+    "/events/new",
+    "/events/{event_id:int}/edit",
+    "/events/{event_id:int}/cancel",
+    "/events/{event_id:int}/attendance",
+    "/reports/surveys",
+    "/reports/surveys/{target_id:int}",
+}
+_SURVEY_ADMIN_PAGES = {
+    "/admin/surveys",
+    "/admin/surveys/new",
+    "/admin/surveys/{survey_id:int}",
+    "/admin/surveys/{survey_id:int}/edit",
+    "/admin/surveys/{survey_id:int}/questions/{survey_question_id:int}/edit",
+    "/reports/surveys",
+    "/reports/surveys/{target_id:int}",
+}
 # The administration area has its own crawl (the "administrator" visitor), so that it is not cut short by the
 # course pages the "admin" visitor already covers.
 _ADMINISTRATION_PAGES = {
@@ -153,18 +171,23 @@ _ADMINISTRATION_PAGES = {
     "/my/data",
 } | _REPORT_PAGES
 MUST_REACH: dict[str, set[str]] = {
-    "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"} | _COURSE_PAGES,
+    "anonymous": {"/", "/login", "/register", "/forgot-password", "/reset-password/{token}"}
+    | _COURSE_PAGES
+    | _EVENT_PAGES,
     "learner": {"/", "/profile", "/profile/password", "/courses/{code}/lessons/{slug}"}
     | _COURSE_PAGES
     | _QUIZ_PAGES
     | _LEARNER_PROGRESS_PAGES
     | _TOOLKIT_PAGES
-    | {"/my/data"},
+    | _EVENT_PAGES
+    | {"/my/data", "/my/events", "/surveys/{invitation_id:int}"},
     "trainer": {"/", "/profile", "/profile/password"}
     | _TRAINER_PAGES
     | _COURSE_PAGES
     | _TOOLKIT_PAGES
-    | _TOOLKIT_TRAINER_PAGES,
+    | _TOOLKIT_TRAINER_PAGES
+    | _EVENT_PAGES
+    | _EVENT_TRAINER_PAGES,
     "admin": {"/", "/profile", "/profile/password"}
     | _TRAINER_PAGES
     | _COURSE_PAGES
@@ -173,7 +196,7 @@ MUST_REACH: dict[str, set[str]] = {
     | _TOOLKIT_TRAINER_PAGES
     | _TOOLKIT_ADMIN_PAGES
     | {"/admin/courses/{code}/trainers", "/admin/courses/{code}/enrol"},
-    "administrator": {"/", "/profile"} | _ADMINISTRATION_PAGES,
+    "administrator": {"/", "/profile"} | _ADMINISTRATION_PAGES | _SURVEY_ADMIN_PAGES,
     "org-manager": {"/", "/profile", "/my/data"} | _REPORT_PAGES,
 }
 

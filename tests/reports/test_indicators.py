@@ -14,8 +14,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from app.accounts.models import User
 from app.audit.service import AuditAction, entries_for
 from app.core.access import Role
+from app.courses.models import Course
+from app.events.models import Attendance, EventCourse, EventRegistration, EventStatus, RegistrationStatus, TrainingEvent
 from app.progress.models import CompletionState
 from app.reports.charts import bar_chart, nice_maximum
 from app.reports.indicators import CourseFigures, IndicatorFilters, ProgrammeIndicators, programme_indicators
@@ -104,8 +107,10 @@ def test_every_indicator_without_filters_matches_the_hand_count(db: Session, dat
         ("2024-04-01", 2),
         ("2024-05-01", 1),
     ]
-    # Events and surveys are not recorded yet: unknown, never zero.
-    assert (figures.training_events, figures.event_attendance, figures.satisfaction_rate) == (None, None, None)
+    # No training event was held: events are recorded, so that is zero, not "not recorded".
+    assert (figures.training_events, figures.event_attendance) == (0, 0)
+    # Surveys are not recorded yet: unknown, never zero.
+    assert figures.satisfaction_rate is None
 
 
 def test_a_period_counts_whole_days_from_the_first_to_the_last_inclusive(db: Session, data: Dataset) -> None:
@@ -238,8 +243,11 @@ def test_the_dashboard_shows_the_figures_in_tables(app: FastAPI, db: Session, da
     assert _figure(html, "Participants") == "6"
     assert _figure(html, "Completions") == "4"
     assert _figure(html, "Average quiz grade") == "72%"
-    assert _figure(html, "Training events held").startswith("Not recorded yet")
-    assert _figure(html, "Satisfaction rate (answers of 4 or 5)").startswith("Not recorded yet")
+    assert _figure(html, "Training events held") == "0"
+    assert (
+        _figure(html, "Satisfaction rate (answers of 4 or 5)")
+        == "Not shown: fewer than 3 survey responses in this period."
+    )
     assert _figure(html, "IA · Programme IA") == "2"
     text = page_text(html)
     assert "IA1 · Course IA1 IA 2" in text
@@ -249,7 +257,7 @@ def test_the_dashboard_shows_the_figures_in_tables(app: FastAPI, db: Session, da
     assert "January 2024 3" in text
     assert f"{data.org_a.name_en} 5 3 2" in text
     assert "How the figures are counted" in text
-    assert "will count too once the events module records events" in text
+    assert "People who attended a training event held in the period count too" in text
     assert 'href="/reports/indicators.xlsx"' in html
 
 
@@ -374,7 +382,7 @@ def test_the_workbook_holds_the_pages_figures_and_is_audited(app: FastAPI, db: S
     for label in ("Registered learners", "Participants", "Completions"):
         assert summary[label] == int(_figure(page, label))
     assert summary["Average quiz grade"] == pytest.approx((90 + 40 + 70) / 3 / 100, abs=1e-6)
-    assert summary["Training events held"].startswith("Not recorded yet")
+    assert summary["Training events held"] == 0
 
     courses = workbook["Courses"]
     assert courses.freeze_panes == "A2"
@@ -412,6 +420,79 @@ def test_a_managers_workbook_records_their_organisation(app: FastAPI, db: Sessio
     assert entry.details["organisation_id"] == data.org_a.id
 
 
+# --- training events ----------------------------------------------------------------------------------------
+
+
+def _event(db: Session, starts: str, status: EventStatus, attendance: dict[User, str], *, course: Course) -> None:
+    """An event of `course` starting at `starts` (UTC), with the people registered and their marks."""
+    starts_at = at(starts)
+    event = TrainingEvent(
+        title={"lt": "Renginys", "en": "Event"}, country="LT", time_zone="Europe/Vilnius", starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=6), registration_deadline=starts_at - dt.timedelta(days=2),
+        capacity=20, status=status.value,
+    )  # fmt: skip
+    db.add(event)
+    db.flush()
+    db.add(EventCourse(event_id=event.id, course_id=course.id))
+    for user, mark in attendance.items():
+        db.add(
+            EventRegistration(
+                event_id=event.id, user_id=user.id, status=RegistrationStatus.REGISTERED.value, attendance=mark,
+                attendance_marked_at=starts_at + dt.timedelta(hours=6),
+            )
+        )  # fmt: skip
+    db.commit()
+
+
+def test_held_events_their_attendance_and_attendees_as_participants(db: Session, data: Dataset) -> None:
+    people = data.people
+    everything, org_b = IndicatorFilters(), IndicatorFilters(organisation_id=data.org_b.id)
+    before = {
+        "all": programme_indicators(db, filters=everything, scope=EVERYTHING),
+        "period": programme_indicators(db, filters=PERIOD, scope=EVERYTHING),
+        "b": programme_indicators(db, filters=org_b, scope=EVERYTHING),
+    }
+    attended, absent = Attendance.ATTENDED.value, Attendance.ABSENT.value
+    # In the period: a1 (already a participant), a3 (enrolled, nothing done) and b3 (no course) attended; b2 absent.
+    _event(
+        db, "2024-03-10 08:00", EventStatus.HELD,
+        {people["a1"]: attended, people["a3"]: attended, people["b3"]: attended, people["b2"]: absent},
+        course=data.ia1,
+    )  # fmt: skip
+    # Held after the period; and one in the period never marked held, whose marks do not count.
+    _event(db, "2024-06-01 08:00", EventStatus.HELD, {people["c1"]: attended}, course=data.ib1)
+    _event(db, "2024-03-20 08:00", EventStatus.OPEN, {people["a2"]: attended}, course=data.ia1)
+
+    in_period = programme_indicators(db, filters=PERIOD, scope=EVERYTHING)
+    assert (in_period.training_events, in_period.event_attendance) == (1, 3)
+    assert in_period.participants == before["period"].participants + 2  # a3 and b3; a1 counts once
+    figures = programme_indicators(db, filters=everything, scope=EVERYTHING)
+    assert (figures.training_events, figures.event_attendance) == (2, 4)
+    assert figures.participants == before["all"].participants + 2 == 8
+    # An organisation narrows the attendance and the participants, not the events held.
+    of_b = programme_indicators(db, filters=org_b, scope=EVERYTHING)
+    assert (of_b.training_events, of_b.event_attendance) == (2, 1)
+    assert of_b.participants == before["b"].participants + 1
+    per_organisation = {row.organisation_id: row.participants for row in figures.organisations}
+    assert per_organisation[data.org_a.id] == 4 and per_organisation[data.org_b.id] == 3
+
+
+def test_the_page_and_the_workbook_show_the_event_figures(app: FastAPI, db: Session, data: Dataset) -> None:
+    attended = Attendance.ATTENDED.value
+    marks = {data.people[key]: attended for key in ("a1", "a3", "b3")} | {data.people["b2"]: Attendance.ABSENT.value}
+    _event(db, "2024-03-10 08:00", EventStatus.HELD, marks, course=data.ia1)
+    admin = _admin(app, db)
+    query = "?from=2024-02-01&to=2024-03-31"
+    html = admin.get(f"/reports/indicators{query}").text
+    assert (_figure(html, "Training events held"), _figure(html, "Attendance at training events")) == ("1", "3")
+    assert "marked “attended” at those events" in page_text(html)
+    workbook = load_workbook(io.BytesIO(admin.get(f"/reports/indicators.xlsx{query}").content))
+    summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert (summary["Training events held"], summary["Attendance at training events"]) == (1, 3)
+    explained = {row[0] for row in workbook["How counted"].iter_rows(min_row=2, values_only=True)}
+    assert {"Training events held", "Attendance at training events"} <= explained
+
+
 # --- query budget -------------------------------------------------------------------------------------------
 
 
@@ -447,7 +528,7 @@ def test_the_dashboard_runs_the_same_statements_for_1_and_50_learners(app: FastA
     admin = _admin(app, db)
     url = "/reports/indicators" + query.format(organisation=organisations(db)[0].id)
     # the session; organisations; registered; participants; course participants; completions; grades;
-    # registrations per month; courses with programmes
+    # registrations per month; courses with programmes; training events with their attendance
     assert_constant_queries(admin, db, url, _more_learners(db), budget=10)
 
 
@@ -455,3 +536,30 @@ def test_the_workbook_runs_the_same_statements_for_1_and_50_learners(app: FastAP
     admin = _admin(app, db)
     # as the page, plus the audit entry
     assert_constant_queries(admin, db, "/reports/indicators.xlsx", _more_learners(db), budget=11)
+
+
+# --- satisfaction (surveys) ---------------------------------------------------------------------------------
+
+
+def test_satisfaction_is_the_share_of_4_and_5_from_three_responses_in_the_period(db: Session) -> None:
+    from tests.surveys.survey_setup import attach_to, make_event, make_survey, respond
+
+    target = attach_to(db, make_survey(db, likert=1, texts=1), event=make_event(db))
+    february, march = dt.date(2024, 2, 10), dt.date(2024, 3, 10)
+    for rating in (5, 4):
+        respond(db, target, [rating], ["fine"], day=february)
+    period = IndicatorFilters(date_from=dt.date(2024, 2, 1), date_to=dt.date(2024, 2, 29))
+    # Two responses in the period: below the anonymity threshold, so not recorded.
+    assert programme_indicators(db, filters=period, scope=EVERYTHING).satisfaction_rate is None
+
+    respond(db, target, [3], day=february)
+    # 5, 4, 3 → two of three ratings are 4 or 5 (comments do not count).
+    assert programme_indicators(db, filters=period, scope=EVERYTHING).satisfaction_rate == pytest.approx(2 / 3)
+    for rating in (2, 1, 5):
+        respond(db, target, [rating], day=march)
+    # All six: 5, 4, 3, 2, 1, 5 → 50 %.
+    assert programme_indicators(db, filters=IndicatorFilters(), scope=EVERYTHING).satisfaction_rate == 0.5
+    # Answers are anonymous, with no organisation: a chosen organisation has no satisfaction figure.
+    organisation = organisations(db)[0].id
+    chosen = IndicatorFilters(organisation_id=organisation)
+    assert programme_indicators(db, filters=chosen, scope=EVERYTHING).satisfaction_rate is None

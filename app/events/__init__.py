@@ -1,0 +1,1 @@
+"""Face-to-face and online training events: registration, waiting list, calendar, attendance."""
