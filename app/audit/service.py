@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
 
     COMPLETIONS_EXPORTED = "completions.exported"
     INDICATORS_EXPORTED = "indicators.exported"
+    SURVEY_RESULTS_EXPORTED = "survey_results.exported"
     USERS_IMPORTED = "users.imported"
     USER_UPDATED = "user.updated"
     USER_ROLES_CHANGED = "user.roles_changed"
@@ -47,6 +48,7 @@ def _action_labels() -> dict[AuditAction, str]:
     return {
         AuditAction.COMPLETIONS_EXPORTED: _("Completion records exported"),
         AuditAction.INDICATORS_EXPORTED: _("Indicators exported"),
+        AuditAction.SURVEY_RESULTS_EXPORTED: _("Survey results exported"),
         AuditAction.USERS_IMPORTED: _("Users imported"),
         AuditAction.USER_UPDATED: _("Person's details changed"),
         AuditAction.USER_ROLES_CHANGED: _("Roles changed"),

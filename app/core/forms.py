@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
@@ -14,6 +15,9 @@ from app.core.i18n import _
 FormModel = TypeVar("FormModel", bound=BaseModel)
 FORM_ERROR_KEY = "__form__"
 MAX_DB_ID = 2**31 - 1
+# Report periods: days outside these years cannot hold the programme's data (and keep SQL dates sane).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
 
 
 def _check_db_id(value: int) -> int:
@@ -102,3 +106,21 @@ def errors_from(error: DomainError) -> dict[str, str]:
 def query_values(request: Request) -> dict[str, str]:
     """A filter form's values from the query string; `lang` belongs to the language switcher, not the form."""
     return {key: value for key, value in request.query_params.items() if key != "lang"}
+
+
+def _optional_day(value: object) -> object:
+    """A date field: blank is no limit; otherwise an ISO day within the years the programme can have data."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise PydanticCustomError("klasteris_date", _("Enter a date like 2024-03-31.")) from exc
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise PydanticCustomError("klasteris_date_range", _("Enter a date between 2000 and 2099."))
+    return day
+
+
+OptionalDay = Annotated[dt.date | None, BeforeValidator(_optional_day)]

@@ -12,9 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session, aliased
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from app.accounts.models import Organisation, User, UserRole
 from app.core.access import Role
 from app.core.errors import NotFound
-from app.core.forms import ChoiceId
+from app.core.forms import ChoiceId, OptionalDay
 from app.core.i18n import _, collation_key
 from app.courses.models import Course, CourseRole, Enrolment, Lesson, LessonCompletion, Programme
 from app.events.models import Attendance, EventRegistration, EventStatus, RegistrationStatus, TrainingEvent
@@ -33,8 +33,6 @@ from app.reports.scope import ReportScope
 from app.surveys.results import satisfaction_in_period
 
 Translations = dict[str, str]
-EARLIEST_DAY = dt.date(2000, 1, 1)
-LATEST_DAY = dt.date(2099, 12, 31)
 # Beyond two years of months a chart of registrations becomes a wall of bars: count per year instead.
 MAX_MONTHS = 24
 
@@ -61,31 +59,13 @@ class IndicatorFilters:
         }
 
 
-def _day(value: object) -> object:
-    """A date field: blank is no limit; otherwise an ISO day within the years the programme can have data."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise PydanticCustomError("klasteris_date", _("Enter a date like 2024-03-31.")) from exc
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise PydanticCustomError("klasteris_date_range", _("Enter a date between 2000 and 2099."))
-    return day
-
-
-Day = Annotated[dt.date | None, BeforeValidator(_day)]
-
-
 class IndicatorQuery(BaseModel):
     """The dashboard's filter form, read from the query string (?from=…&to=…&organisation=…)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    date_from: Day = Field(default=None, alias="from")
-    date_to: Day = Field(default=None, alias="to")
+    date_from: OptionalDay = Field(default=None, alias="from")
+    date_to: OptionalDay = Field(default=None, alias="to")
     organisation: ChoiceId = None
 
     @model_validator(mode="after")

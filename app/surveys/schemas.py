@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.core.forms import ChoiceId
+from app.core.forms import ChoiceId, OptionalDay
 from app.core.i18n import _
 from app.surveys.models import QuestionKind
 
-EARLIEST_DAY = dt.date(2000, 1, 1)
-LATEST_DAY = dt.date(2099, 12, 31)
 MAX_COMMENT_LENGTH = 4000
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -104,31 +101,13 @@ class AttachForm(BaseModel):
         return self
 
 
-def _day(value: object) -> object:
-    """A date field: blank is no limit; otherwise an ISO day within the years the programme can have data."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        day = dt.date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise PydanticCustomError("klasteris_date", _("Enter a date like 2024-03-31.")) from exc
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise PydanticCustomError("klasteris_date_range", _("Enter a date between 2000 and 2099."))
-    return day
-
-
-Day = Annotated[dt.date | None, BeforeValidator(_day)]
-
-
 class ResultsQuery(BaseModel):
     """The results page's period (?from=…&to=…), both days included; blank ends are open."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    date_from: Day = Field(default=None, alias="from")
-    date_to: Day = Field(default=None, alias="to")
+    date_from: OptionalDay = Field(default=None, alias="from")
+    date_to: OptionalDay = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def period_in_order(self) -> ResultsQuery:

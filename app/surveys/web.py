@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts.deps import CurrentUser, TrainerUser
+from app.audit.service import AuditAction, record
 from app.core.deps import FormData, SessionDep
 from app.core.forms import MAX_DB_ID, FormInvalid, parse_form, query_values
 from app.core.i18n import get_locale
@@ -118,6 +119,21 @@ def _download(request: Request, session: SessionDep, user: TrainerUser, target_i
     else:
         content, media_type = exports.results_xlsx(found, locale=locale), exports.XLSX_MEDIA_TYPE
     filename = exports.export_filename(found, extension)
+    record(
+        session,
+        actor=user,
+        action=AuditAction.SURVEY_RESULTS_EXPORTED,
+        target_type="survey_target",
+        target_id=target_id,
+        details={
+            "format": extension,
+            "from": found.period.date_from.isoformat() if found.period.date_from else None,
+            "to": found.period.date_to.isoformat() if found.period.date_to else None,
+            "responses": found.responses,
+            "shown": found.shown,
+        },
+        ip_address=request.client.host if request.client else "",
+    )
     return Response(content, media_type=media_type, headers={"content-disposition": attachment_disposition(filename)})
 
 

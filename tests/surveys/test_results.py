@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.audit.service import AuditAction, entries_for
 from app.core.access import Role
 from app.core.config import Settings
 from app.courses.models import Course
@@ -179,4 +180,32 @@ def test_the_results_page_runs_constant_queries(app: FastAPI, db: Session, setti
     # Below three the page reads less; start where figures show.
     grow(2)
     assert_constant_queries(client, db, f"/reports/surveys/{target.id}", grow, budget=14)
-    assert_constant_queries(client, db, "/reports/surveys", lambda count: None, budget=8)
+
+
+def test_the_results_list_runs_constant_queries(app: FastAPI, db: Session, settings: Settings) -> None:
+    survey = make_survey(db, likert=2, texts=1)
+    client = browser(app, db, settings, _admin(db))
+
+    def grow(count: int) -> None:
+        for _ in range(count):
+            target = attach_to(db, survey, event=make_event(db))
+            invite(db, target, make_user(db))
+            respond(db, target, [4, 5], ["Useful"])
+        db.commit()
+
+    assert_constant_queries(client, db, "/reports/surveys", grow, budget=8)
+
+
+def test_every_download_is_in_the_audit_log(app: FastAPI, db: Session, settings: Settings) -> None:
+    target = _target_with(db, 4)
+    client = browser(app, db, settings, _admin(db))
+
+    assert client.get(f"/reports/surveys/{target.id}/results.csv?from=2020-01-01").status_code == 200
+    assert client.get(f"/reports/surveys/{target.id}/results.xlsx").status_code == 200
+
+    entries = entries_for(db, action=AuditAction.SURVEY_RESULTS_EXPORTED)
+    assert [(entry.target_id, entry.details["format"]) for entry in entries] == [
+        (str(target.id), "csv"),
+        (str(target.id), "xlsx"),
+    ]
+    assert entries[0].details["from"] == "2020-01-01" and entries[0].details["responses"] == 4
