@@ -8,6 +8,8 @@ people press the button at once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,6 +26,8 @@ from app.core.i18n import _, pick, using_locale
 from app.core.mail import send_mail
 from app.events.models import EventRegistration, EventStatus, RegistrationStatus, TrainingEvent
 from app.events.times import format_span
+
+logger = logging.getLogger(__name__)
 
 
 class RegistrationOutcome(StrEnum):
@@ -195,6 +199,40 @@ def _facts(settings: Settings, event: TrainingEvent, locale: str) -> dict[str, s
     }
 
 
+def _send(settings: Settings, *, person: User, subject: str, body: str) -> None:
+    """Event mail is a courtesy on top of what the page already shows: a mail server that is down must not
+    undo a registration, a cancellation or the promotion it reports, so the failure is logged instead."""
+    try:
+        send_mail(settings, to=person.email, subject=subject, body=body)
+    except (smtplib.SMTPException, OSError):
+        logger.exception("event mail %r to user %s could not be sent", subject, person.id)
+
+
+def send_registration_mail(settings: Settings, *, event: TrainingEvent, person: User, waiting: bool) -> None:
+    """The confirmation of a new registration or waiting-list place, with the event's calendar file."""
+    with using_locale(person.locale):
+        facts = _facts(settings, event, person.locale)
+        if waiting:
+            subject = _("You are on the waiting list for “%(title)s”", title=facts["title"])
+            news = _(
+                "The training event “%(title)s” is full, so you are on its waiting list. If a place becomes "
+                "free, it goes to the first person waiting, and we will write to you at once.",
+                title=facts["title"],
+            )
+        else:
+            subject = _("You are registered for “%(title)s”", title=facts["title"])
+            news = _("You are registered for the training event “%(title)s”.", title=facts["title"])
+        body = _(
+            "Hello %(name)s,\n\n%(news)s\n\nWhen: %(when)s\nWhere: %(where)s\n\n%(link)s\n"
+            "Add it to your calendar: %(link)s/calendar.ics\n\n"
+            "If you cannot come, please cancel your registration on the event's page.\n",
+            name=person.full_name,
+            news=news,
+            **facts,
+        )
+    _send(settings, person=person, subject=subject, body=body)
+
+
 def send_promotion_mail(settings: Settings, *, event: TrainingEvent, person: User) -> None:
     with using_locale(person.locale):
         facts = _facts(settings, event, person.locale)
@@ -208,7 +246,7 @@ def send_promotion_mail(settings: Settings, *, event: TrainingEvent, person: Use
             name=person.full_name,
             **facts,
         )
-    send_mail(settings, to=person.email, subject=subject, body=body)
+    _send(settings, person=person, subject=subject, body=body)
 
 
 def send_time_change_mail(settings: Settings, *, event: TrainingEvent, person: User) -> None:
@@ -223,7 +261,7 @@ def send_time_change_mail(settings: Settings, *, event: TrainingEvent, person: U
             name=person.full_name,
             **facts,
         )
-    send_mail(settings, to=person.email, subject=subject, body=body)
+    _send(settings, person=person, subject=subject, body=body)
 
 
 def send_cancellation_mail(settings: Settings, *, event: TrainingEvent, person: User) -> None:
@@ -238,7 +276,7 @@ def send_cancellation_mail(settings: Settings, *, event: TrainingEvent, person: 
             reason=event.cancelled_reason,
             **facts,
         )
-    send_mail(settings, to=person.email, subject=subject, body=body)
+    _send(settings, person=person, subject=subject, body=body)
 
 
 def people_to_tell(session: Session, *, event_id: int) -> list[User]:

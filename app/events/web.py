@@ -21,6 +21,7 @@ from app.core.notices import with_notice
 from app.core.responses import attachment_disposition
 from app.core.templating import render
 from app.events import calendar, registration, service
+from app.events.models import TrainingEvent
 from app.events.schemas import EventFilters
 from app.events.times import COUNTRY_ZONES, format_moment, format_span
 
@@ -90,8 +91,13 @@ def event_page(request: Request, event_id: EventId, session: SessionDep, user: O
 
 
 @router.post("/events/{event_id:int}/register", name="event_register")
-def register(event_id: EventId, session: SessionDep, user: CurrentUser) -> Response:
+def register(event_id: EventId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> Response:
     outcome = registration.register(session, event_id=event_id, user=user)
+    if outcome in (registration.RegistrationOutcome.REGISTERED, registration.RegistrationOutcome.WAITING):
+        event = session.get(TrainingEvent, event_id)  # loaded (and locked) by the registration just made
+        assert event is not None
+        waiting = outcome is registration.RegistrationOutcome.WAITING
+        registration.send_registration_mail(settings, event=event, person=user, waiting=waiting)
     return _see_other(with_notice(f"/events/{event_id}", f"event-{outcome.value}"))
 
 

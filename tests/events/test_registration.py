@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.header import decode_header, make_header
 
 import pytest
 from fastapi import FastAPI
@@ -170,3 +171,43 @@ def test_unknown_event_is_404(app: FastAPI, db: Session, settings: Settings, lea
     client = browser(app, db, settings, learner)
     assert submit(client, "/events/999999/register").status_code == 404
     assert client.get("/events/999999").status_code == 404
+
+
+def test_registering_and_joining_the_waiting_list_are_confirmed_by_mail(  # type: ignore[no-untyped-def]
+    app: FastAPI, db: Session, settings: Settings, learner
+) -> None:
+    event = make_event(db, capacity=1)
+    late = person(db, "Vėlyvas Dalyvis", locale="lt")
+
+    assert submit(browser(app, db, settings, learner), f"/events/{event.id}/register").status_code == 303
+    assert submit(browser(app, db, settings, late), f"/events/{event.id}/register").status_code == 303
+    # Registering again changes nothing and sends nothing.
+    assert submit(browser(app, db, settings, learner), f"/events/{event.id}/register").status_code == 303
+
+    messages = outbox_messages(settings.outbox_path)
+    assert [message["To"] for message in messages] == [learner.email, late.email]
+    registered = messages[0].get_payload(decode=True).decode()
+    assert (
+        str(make_header(decode_header(messages[0]["Subject"]))) == "You are registered for “Cluster training in Kaunas”"
+    )
+    assert f"http://testserver/events/{event.id}/calendar.ics" in registered
+    waiting = messages[1].get_payload(decode=True).decode()
+    assert "laukiančiųjų sąraš" in str(make_header(decode_header(messages[1]["Subject"]))) + waiting  # their language
+
+
+def test_a_mail_server_that_is_down_does_not_undo_a_registration(  # type: ignore[no-untyped-def]
+    app: FastAPI, db: Session, settings: Settings, learner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smtplib
+
+    from app.events import registration
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise smtplib.SMTPConnectError(421, "service not available")
+
+    monkeypatch.setattr(registration, "send_mail", refuse)
+    event = make_event(db, capacity=1)
+
+    assert submit(browser(app, db, settings, learner), f"/events/{event.id}/register").status_code == 303
+    mine = registration_of(db, event, learner)
+    assert mine is not None and mine.status == RegistrationStatus.REGISTERED
