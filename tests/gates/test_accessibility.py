@@ -583,38 +583,30 @@ def live_site(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def crawl(browser: Browser, live_site: LiveSite, axe_script: Path) -> Callable[[Visitor, str], CrawlResult]:
-    """Crawls once per visitor and locale; both tests below read the same result."""
-    results: dict[tuple[str, str], CrawlResult] = {}
+    """Crawls the shared live site as one visitor in one locale."""
 
-    def crawl_once(visitor: Visitor, locale: str) -> CrawlResult:
-        key = (visitor.name, locale)
-        if key not in results:
-            results[key] = crawl_site(browser, live_site, visitor, locale, axe_script)
-        return results[key]
+    def crawl_as(visitor: Visitor, locale: str) -> CrawlResult:
+        return crawl_site(browser, live_site, visitor, locale, axe_script)
 
-    return crawl_once
+    return crawl_as
 
 
 # --- tests -----------------------------------------------------------------------------------
 
 
+# One test per crawl, so that under pytest-xdist each crawl runs once (two tests reading the same crawl could
+# land on different workers, and each worker would crawl again).
 @pytest.mark.browser
 @pytest.mark.parametrize(("visitor", "locale"), CRAWLS)
-def test_every_crawled_page_is_accessible(
+def test_every_crawled_page_is_accessible_and_the_known_pages_are_reached(
     crawl: Callable[[Visitor, str], CrawlResult], visitor: Visitor, locale: str
 ) -> None:
     result = crawl(visitor, locale)
-    assert not result.problems, result.report()
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize(("visitor", "locale"), CRAWLS)
-def test_crawler_reaches_the_known_pages(
-    crawl: Callable[[Visitor, str], CrawlResult], visitor: Visitor, locale: str
-) -> None:
-    result = crawl(visitor, locale)
+    failures = [result.report()] if result.problems else []
     missing = MUST_REACH[visitor.name] - result.patterns
-    assert not missing, (
-        f"role={visitor.name} locale={locale}: the crawler did not reach {sorted(missing)}; "
-        f"it checked {sorted(result.patterns)}"
-    )
+    if missing:
+        failures.append(
+            f"role={visitor.name} locale={locale}: the crawler did not reach {sorted(missing)}; "
+            f"it checked {sorted(result.patterns)}"
+        )
+    assert not failures, "\n\n".join(failures)
